@@ -1,0 +1,1 @@
+//! Sentinel Mesh proxy-wasm filter.
