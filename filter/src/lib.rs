@@ -1,1 +1,35 @@
-//! Sentinel Mesh proxy-wasm filter.
+//! Sentinel Mesh proxy-wasm filter: runs the SENTINEL engines inline in Envoy.
+//!
+//! Module map
+//! - `policy`   plugin configuration JSON -> validated [`policy::Policy`]
+//! - `extract`  request body -> the texts to scan
+//! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
+//! - `response` local replies (403 blocked, 413 too large) in OpenAI error shape
+//! - `metrics`  counter names; the host-side counters (wasm only)
+//! - `root`     root context: policy + scanner built once per VM (wasm only)
+//! - `http`     request context: hold, buffer, judge, reply or tag (wasm only)
+//!
+//! Everything but the proxy-wasm glue is plain Rust, tested natively with
+//! `cargo test`; the glue compiles only for wasm32, where the host imports
+//! exist.
+
+pub mod decision;
+pub mod extract;
+pub mod metrics;
+pub mod policy;
+pub mod response;
+
+#[cfg(target_arch = "wasm32")]
+mod http;
+#[cfg(target_arch = "wasm32")]
+mod root;
+
+// Runs during module start, where the host refuses calls: only register
+// callbacks here (the log level also installs a panic hook that logs).
+#[cfg(target_arch = "wasm32")]
+proxy_wasm::main! {{
+    proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
+    proxy_wasm::set_root_context(|_| -> Box<dyn proxy_wasm::traits::RootContext> {
+        Box::new(root::Root::default())
+    });
+}}

@@ -1,0 +1,173 @@
+//! Verdict + policy -> what happens to the request, and the `x-sentinel-*`
+//! headers that tell the upstream what the filter concluded.
+
+use sentinel_engines::{Decision, Verdict};
+
+use crate::policy::{Mode, Policy};
+
+/// Request headers the filter owns; clients must not be able to set them.
+pub const HEADER_PREFIX: &str = "x-sentinel-";
+pub const RISK_HEADER: &str = "x-sentinel-risk";
+pub const VERDICT_HEADER: &str = "x-sentinel-verdict";
+pub const MODE_HEADER: &str = "x-sentinel-mode";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allow,
+    /// Refuse the request (enforce mode).
+    Block {
+        category: &'static str,
+    },
+    /// Would block, but monitor mode lets it through.
+    Monitor {
+        category: &'static str,
+    },
+}
+
+/// A request is blocked only for something the engines detected: a
+/// threshold of 0 means "block on any detection", never "block everything"
+/// (an empty verdict has no category to name in the error).
+pub fn decide(verdict: &Verdict, policy: &Policy) -> Outcome {
+    match (
+        verdict.decide(policy.block_threshold),
+        verdict.top_category(),
+    ) {
+        (Decision::Block, Some(category)) => match policy.mode {
+            Mode::Enforce => Outcome::Block { category },
+            Mode::Monitor => Outcome::Monitor { category },
+        },
+        _ => Outcome::Allow,
+    }
+}
+
+impl Outcome {
+    pub fn verdict(self) -> &'static str {
+        match self {
+            Outcome::Allow => "allow",
+            Outcome::Block { .. } | Outcome::Monitor { .. } => "block",
+        }
+    }
+}
+
+/// The headers added to a request that goes upstream.
+pub fn upstream_headers(risk: f32, outcome: Outcome, mode: Mode) -> [(&'static str, String); 3] {
+    [
+        (RISK_HEADER, format_risk(risk)),
+        (VERDICT_HEADER, outcome.verdict().to_string()),
+        (MODE_HEADER, mode.as_str().to_string()),
+    ]
+}
+
+/// Two decimals in 0..=1; a NaN from a broken engine reads as full risk.
+fn format_risk(risk: f32) -> String {
+    let risk = if risk.is_nan() {
+        1.0
+    } else {
+        risk.clamp(0.0, 1.0)
+    };
+    format!("{risk:.2}")
+}
+
+/// True for a header a client must not send (`x-sentinel-*`, any case).
+pub fn is_reserved_header(name: &str) -> bool {
+    name.get(..HEADER_PREFIX.len())
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(HEADER_PREFIX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sentinel_engines::{Detection, Engine, Span};
+
+    fn detection(category: &'static str, confidence: f32) -> Detection {
+        Detection {
+            engine: Engine::Injection,
+            category,
+            rule: "test-rule",
+            confidence,
+            span: Span { start: 0, end: 1 },
+        }
+    }
+
+    fn verdict(risk_score: f32, detections: Vec<Detection>) -> Verdict {
+        Verdict {
+            risk_score,
+            detections,
+        }
+    }
+
+    fn policy(mode: Mode, block_threshold: f32) -> Policy {
+        Policy {
+            mode,
+            block_threshold,
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn below_threshold_allows() {
+        let v = verdict(0.4, vec![detection("pii", 0.4)]);
+        assert_eq!(decide(&v, &policy(Mode::Enforce, 0.7)), Outcome::Allow);
+    }
+
+    #[test]
+    fn at_threshold_blocks_with_the_top_category() {
+        let v = verdict(
+            0.93,
+            vec![detection("pii", 0.5), detection("prompt_injection", 0.93)],
+        );
+        assert_eq!(
+            decide(&v, &policy(Mode::Enforce, 0.93)),
+            Outcome::Block {
+                category: "prompt_injection"
+            }
+        );
+        assert_eq!(
+            decide(&v, &policy(Mode::Monitor, 0.7)),
+            Outcome::Monitor {
+                category: "prompt_injection"
+            }
+        );
+    }
+
+    #[test]
+    fn zero_threshold_blocks_any_detection_but_not_an_empty_verdict() {
+        let p = policy(Mode::Enforce, 0.0);
+        assert_eq!(decide(&Verdict::default(), &p), Outcome::Allow);
+        let v = verdict(0.01, vec![detection("pii", 0.01)]);
+        assert_eq!(decide(&v, &p), Outcome::Block { category: "pii" });
+    }
+
+    #[test]
+    fn upstream_headers_tag_risk_verdict_and_mode() {
+        let monitor = Outcome::Monitor { category: "pii" };
+        assert_eq!(
+            upstream_headers(0.926, monitor, Mode::Monitor),
+            [
+                (RISK_HEADER, "0.93".to_string()),
+                (VERDICT_HEADER, "block".to_string()),
+                (MODE_HEADER, "monitor".to_string()),
+            ]
+        );
+        let allow = upstream_headers(0.0, Outcome::Allow, Mode::Enforce);
+        assert_eq!(allow[0].1, "0.00");
+        assert_eq!(allow[1].1, "allow");
+        assert_eq!(allow[2].1, "enforce");
+    }
+
+    #[test]
+    fn risk_is_clamped() {
+        assert_eq!(format_risk(1.7), "1.00");
+        assert_eq!(format_risk(-0.2), "0.00");
+        assert_eq!(format_risk(f32::NAN), "1.00");
+    }
+
+    #[test]
+    fn reserved_headers() {
+        assert!(is_reserved_header("x-sentinel-verdict"));
+        assert!(is_reserved_header("X-Sentinel-Anything"));
+        assert!(!is_reserved_header("x-sentinel"));
+        assert!(!is_reserved_header("x-request-id"));
+        assert!(!is_reserved_header("x-sentinél-"));
+    }
+}

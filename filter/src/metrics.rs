@@ -1,0 +1,131 @@
+//! Envoy stats kept by the filter: proxy-wasm counters, which Envoy's
+//! `/stats/prometheus` shows under these names.
+
+pub const REQUESTS: &str = "sentinel_requests_total";
+pub const VERDICT_ALLOW: &str = "sentinel_verdict_allow_total";
+pub const VERDICT_BLOCK: &str = "sentinel_verdict_block_total";
+/// Would-block requests that monitor mode let through.
+pub const VERDICT_MONITOR: &str = "sentinel_verdict_monitor_total";
+pub const BODY_TOO_LARGE: &str = "sentinel_body_too_large_total";
+
+/// `sentinel_category_<category>_total`: requests with at least one
+/// detection of that category. Anything outside `[a-z0-9_]` becomes `_`, so
+/// a category name cannot produce an odd stat name.
+pub fn category_metric(category: &str) -> String {
+    let category: String = category
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '_') => c,
+            _ => '_',
+        })
+        .collect();
+    format!("sentinel_category_{category}_total")
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use host::Metrics;
+
+#[cfg(target_arch = "wasm32")]
+mod host {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use proxy_wasm::hostcalls;
+    use proxy_wasm::types::MetricType;
+    use sentinel_engines::Verdict;
+
+    use crate::decision::Outcome;
+
+    /// Counter ids of one VM. Defined in `on_configure`: the host refuses
+    /// calls during module start.
+    pub struct Metrics {
+        requests: u32,
+        allow: u32,
+        block: u32,
+        monitor: u32,
+        body_too_large: u32,
+        /// Category counters, defined on first use: the engines do not list
+        /// their categories up front.
+        categories: RefCell<HashMap<&'static str, u32>>,
+    }
+
+    impl Metrics {
+        pub fn define() -> Result<Metrics, String> {
+            Ok(Metrics {
+                requests: counter(super::REQUESTS)?,
+                allow: counter(super::VERDICT_ALLOW)?,
+                block: counter(super::VERDICT_BLOCK)?,
+                monitor: counter(super::VERDICT_MONITOR)?,
+                body_too_large: counter(super::BODY_TOO_LARGE)?,
+                categories: RefCell::new(HashMap::new()),
+            })
+        }
+
+        pub fn request(&self) {
+            increment(self.requests);
+        }
+
+        pub fn body_too_large(&self) {
+            increment(self.body_too_large);
+        }
+
+        pub fn outcome(&self, outcome: Outcome) {
+            increment(match outcome {
+                Outcome::Allow => self.allow,
+                Outcome::Block { .. } => self.block,
+                Outcome::Monitor { .. } => self.monitor,
+            });
+        }
+
+        /// Counts each category of the verdict once.
+        pub fn detections(&self, verdict: &Verdict) {
+            let mut seen: Vec<&'static str> = Vec::new();
+            for detection in &verdict.detections {
+                if !seen.contains(&detection.category) {
+                    seen.push(detection.category);
+                    self.category(detection.category);
+                }
+            }
+        }
+
+        fn category(&self, category: &'static str) {
+            let mut ids = self.categories.borrow_mut();
+            let id = match ids.get(category) {
+                Some(&id) => id,
+                None => match counter(&super::category_metric(category)) {
+                    Ok(id) => *ids.entry(category).or_insert(id),
+                    // Uncounted is better than failing the request.
+                    Err(_) => return,
+                },
+            };
+            increment(id);
+        }
+    }
+
+    fn counter(name: &str) -> Result<u32, String> {
+        hostcalls::define_metric(MetricType::Counter, name)
+            .map_err(|status| format!("cannot define counter {name}: {status:?}"))
+    }
+
+    fn increment(id: u32) {
+        // A stat that cannot be bumped must not fail the request.
+        let _ = hostcalls::increment_metric(id, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_metric_names() {
+        assert_eq!(
+            category_metric("prompt_injection"),
+            "sentinel_category_prompt_injection_total"
+        );
+        assert_eq!(
+            category_metric("PII.email-address"),
+            "sentinel_category_pii_email_address_total"
+        );
+    }
+}

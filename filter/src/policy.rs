@@ -1,0 +1,222 @@
+//! The plugin configuration: the JSON string in the wasm filter's
+//! `configuration`. Every field is optional; a typo or an out-of-range value is
+//! an error, so a broken policy is refused at configure time instead of being
+//! half applied.
+
+use std::str::FromStr;
+
+use sentinel_engines::{Engine, DEFAULT_BLOCK_THRESHOLD};
+use serde::Deserialize;
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The filter holds the whole body in the VM before judging it; this bounds
+/// what one request may cost a worker.
+pub const MAX_BODY_BYTES_LIMIT: usize = 16 * 1024 * 1024;
+
+/// What happens to a request the engines would block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Refuse it with 403.
+    Enforce,
+    /// Let it through, tagged `x-sentinel-verdict: block` (for rollouts).
+    Monitor,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub mode: Mode,
+    /// Risk at or above which a request with a detection is blocked.
+    pub block_threshold: f32,
+    pub max_body_bytes: usize,
+    pub engines: Vec<Engine>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: Mode::Enforce,
+            block_threshold: DEFAULT_BLOCK_THRESHOLD,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            engines: Engine::ALL.to_vec(),
+        }
+    }
+}
+
+/// The JSON as written; `Policy` is what survives validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    mode: Option<Mode>,
+    block_threshold: Option<f64>,
+    max_body_bytes: Option<u64>,
+    engines: Option<Vec<String>>,
+}
+
+impl Policy {
+    /// Parses the plugin configuration. An absent or blank configuration
+    /// means all defaults.
+    pub fn parse(config: &[u8]) -> Result<Policy, String> {
+        if config.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Policy::default());
+        }
+        let raw: RawPolicy =
+            serde_json::from_slice(config).map_err(|e| format!("invalid policy JSON: {e}"))?;
+        let mut policy = Policy::default();
+        if let Some(mode) = raw.mode {
+            policy.mode = mode;
+        }
+        if let Some(threshold) = raw.block_threshold {
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(format!(
+                    "block_threshold must be between 0 and 1, got {threshold}"
+                ));
+            }
+            policy.block_threshold = threshold as f32;
+        }
+        if let Some(max) = raw.max_body_bytes {
+            if max == 0 || max > MAX_BODY_BYTES_LIMIT as u64 {
+                return Err(format!(
+                    "max_body_bytes must be between 1 and {MAX_BODY_BYTES_LIMIT}, got {max}"
+                ));
+            }
+            policy.max_body_bytes = max as usize;
+        }
+        if let Some(names) = raw.engines {
+            policy.engines = parse_engines(&names)?;
+        }
+        Ok(policy)
+    }
+}
+
+fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
+    if names.is_empty() {
+        return Err("engines must name at least one engine \
+                    (known: injection, jailbreak, pii, secrets)"
+            .to_string());
+    }
+    let mut engines = Vec::with_capacity(names.len());
+    for name in names {
+        let engine = Engine::from_str(name).map_err(|e| e.to_string())?;
+        if !engines.contains(&engine) {
+            engines.push(engine);
+        }
+    }
+    Ok(engines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Policy, String> {
+        Policy::parse(json.as_bytes())
+    }
+
+    #[test]
+    fn absent_blank_or_empty_object_means_defaults() {
+        for config in ["", "  \n", "{}"] {
+            assert_eq!(parse(config), Ok(Policy::default()), "config {config:?}");
+        }
+        let p = Policy::default();
+        assert_eq!(p.mode, Mode::Enforce);
+        assert_eq!(p.block_threshold, DEFAULT_BLOCK_THRESHOLD);
+        assert_eq!(p.max_body_bytes, 1_048_576);
+        assert_eq!(p.engines, Engine::ALL.to_vec());
+    }
+
+    #[test]
+    fn full_policy() {
+        let p = parse(
+            r#"{"mode":"monitor","block_threshold":0.5,"max_body_bytes":2048,
+                "engines":["pii","secrets","pii"]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.mode, Mode::Monitor);
+        assert_eq!(p.block_threshold, 0.5);
+        assert_eq!(p.max_body_bytes, 2048);
+        assert_eq!(p.engines, vec![Engine::Pii, Engine::Secrets]);
+    }
+
+    #[test]
+    fn null_fields_mean_defaults() {
+        assert_eq!(
+            parse(r#"{"mode":null,"block_threshold":null}"#),
+            Ok(Policy::default())
+        );
+    }
+
+    #[test]
+    fn threshold_bounds_are_inclusive() {
+        assert_eq!(
+            parse(r#"{"block_threshold":0}"#).unwrap().block_threshold,
+            0.0
+        );
+        assert_eq!(
+            parse(r#"{"block_threshold":1}"#).unwrap().block_threshold,
+            1.0
+        );
+        for bad in ["-0.1", "1.01", "7"] {
+            let err = parse(&format!(r#"{{"block_threshold":{bad}}}"#)).unwrap_err();
+            assert!(
+                err.contains("block_threshold must be between 0 and 1"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_body_bytes_bounds() {
+        let limit = MAX_BODY_BYTES_LIMIT;
+        let ok = parse(&format!(r#"{{"max_body_bytes":{limit}}}"#)).unwrap();
+        assert_eq!(ok.max_body_bytes, limit);
+        for bad in ["0".to_string(), (limit + 1).to_string()] {
+            let err = parse(&format!(r#"{{"max_body_bytes":{bad}}}"#)).unwrap_err();
+            assert!(
+                err.contains("max_body_bytes must be between 1 and"),
+                "{err}"
+            );
+        }
+        for bad in ["-1", "1.5", "\"1MB\""] {
+            let err = parse(&format!(r#"{{"max_body_bytes":{bad}}}"#)).unwrap_err();
+            assert!(err.starts_with("invalid policy JSON"), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = parse(r#"{"block_treshold":0.5}"#).unwrap_err();
+        assert!(err.contains("unknown field `block_treshold`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_mode_is_named() {
+        let err = parse(r#"{"mode":"audit"}"#).unwrap_err();
+        assert!(err.contains("unknown variant `audit`"), "{err}");
+    }
+
+    #[test]
+    fn engines_must_be_known_and_non_empty() {
+        let err = parse(r#"{"engines":["pii","malware"]}"#).unwrap_err();
+        assert!(err.contains("unknown engine \"malware\""), "{err}");
+        let err = parse(r#"{"engines":[]}"#).unwrap_err();
+        assert!(err.contains("at least one engine"), "{err}");
+    }
+
+    #[test]
+    fn not_an_object_is_refused() {
+        for bad in ["[]", "\"enforce\"", "{", "mode=enforce"] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.starts_with("invalid policy JSON"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+# Sentinel Mesh. The README names two recipes: `just up` and `just test`.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+stack := "target/release/sentinel-stack"
+wasm_build := "cargo build --release -p sentinel-filter --target wasm32-wasip1"
+
+# Run the product locally: Redis Cluster, Postgres, sidecar, demo upstream, Envoy with the filter.
+up: setup
+    {{wasm_build}}
+    cargo build --release -p sentinel-sidecar -p sentinel-stack
+    {{stack}} up
+
+# Stop everything `just up` started (by pid).
+down:
+    cargo build -q --release -p sentinel-stack
+    {{stack}} down
+
+# What runs; `just status --json` prints the stack's addresses as one JSON object.
+status *args:
+    cargo build -q --release -p sentinel-stack
+    {{stack}} status {{args}}
+
+# Formatting, lints, unit tests and the integration tests against the real programs.
+test: setup lint
+    {{wasm_build}}
+    cargo build -p sentinel-sidecar -p sentinel-stack
+    # Whatever happens, no test process outlives the run.
+    trap 'target/debug/sentinel-stack reap target/it' EXIT; cargo test --workspace
+
+# cargo fmt and clippy, natively and for the wasm target of the filter.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p sentinel-filter --target wasm32-wasip1 -- -D warnings
+
+# Install what is missing (Rust wasm target, Redis, PostgreSQL, Envoy in .venv).
+setup:
+    scripts/setup.sh
