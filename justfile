@@ -12,20 +12,21 @@ up: setup
 
 # Stop everything `just up` started (by pid).
 down:
-    cargo build -q --release -p sentinel-stack
+    @cargo build -q --release -p sentinel-stack
     {{stack}} down
 
 # What runs; `just status --json` prints the stack's addresses as one JSON object.
 status *args:
-    cargo build -q --release -p sentinel-stack
-    {{stack}} status {{args}}
+    @cargo build -q --release -p sentinel-stack
+    @{{stack}} status {{args}}
 
 # Formatting, lints, unit tests and the integration tests against the real programs.
 test: setup lint
     {{wasm_build}}
     cargo build -p sentinel-sidecar -p sentinel-stack
     # Whatever happens, no test process outlives the run.
-    trap 'target/debug/sentinel-stack reap target/it' EXIT; cargo test --workspace
+    trap 'target/debug/sentinel-stack reap target/it' EXIT; cargo test --workspace 2>&1 | tee target/test.log
+    @awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test.log
 
 # cargo fmt and clippy, natively and for the wasm target of the filter.
 lint:

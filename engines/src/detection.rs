@@ -22,6 +22,19 @@ impl Engine {
         Engine::Secrets,
     ];
 
+    /// How much a sure detection of this engine weighs in the risk score.
+    /// Injection and jailbreak attack the model itself; a leaked secret is
+    /// serious but often a mistake rather than an attack; PII alone is
+    /// routine in real traffic, so it never crosses the default block
+    /// threshold on its own (a policy can lower the threshold).
+    pub fn weight(self) -> f32 {
+        match self {
+            Engine::Injection | Engine::Jailbreak => 1.0,
+            Engine::Secrets => 0.9,
+            Engine::Pii => 0.5,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Engine::Injection => "injection",
@@ -56,6 +69,12 @@ pub struct Span {
     pub end: usize,
 }
 
+impl Span {
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
 /// One rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Detection {
@@ -67,4 +86,11 @@ pub struct Detection {
     /// How sure the rule is, 0..=1.
     pub confidence: f32,
     pub span: Span,
+}
+
+impl Detection {
+    /// This detection's share of the risk: confidence times engine weight.
+    pub fn weighted(&self) -> f32 {
+        self.confidence * self.engine.weight()
+    }
 }

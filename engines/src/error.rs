@@ -10,7 +10,10 @@ pub struct Error {
 pub enum ErrorKind {
     UnknownEngine(String),
     /// A rule's pattern does not compile (a bug in a pack, caught by tests).
-    BadRule { rule: String, reason: String },
+    BadRule {
+        rule: String,
+        reason: String,
+    },
 }
 
 impl Error {
@@ -30,7 +33,9 @@ impl fmt::Display for Error {
                 f,
                 "unknown engine {name:?} (known: injection, jailbreak, pii, secrets)"
             ),
-            ErrorKind::BadRule { rule, reason } => write!(f, "rule {rule} does not compile: {reason}"),
+            ErrorKind::BadRule { rule, reason } => {
+                write!(f, "rule {rule} does not compile: {reason}")
+            }
         }
     }
 }

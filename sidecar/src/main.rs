@@ -1,1 +1,19 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use sentinel_sidecar::config::{Cli, Command};
+use sentinel_sidecar::{scan, server};
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Serve(config) => server::serve(config),
+        Command::Scan(args) => scan::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("sentinel-sidecar: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -67,7 +67,10 @@ impl Envoy {
             let _ = proc.stop(Duration::from_secs(5));
             let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
             let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            bail!("{e}\nlast lines of the Envoy log:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+            bail!(
+                "{e}\nlast lines of the Envoy log:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
         }
         Ok(Envoy { config: cfg, proc })
     }

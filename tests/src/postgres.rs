@@ -30,7 +30,11 @@ impl Postgres {
         let pid_file = dir.join("postgres.pid");
         if let Some(pid) = process::live_pid(&pid_file) {
             let server = Proc::adopt("postgres", pid, pid_file, Signal::SIGINT);
-            return Ok(Postgres { port, data_dir, server });
+            return Ok(Postgres {
+                port,
+                data_dir,
+                server,
+            });
         }
         std::fs::create_dir_all(&home)?;
         if let Some(user) = &owner {
@@ -39,10 +43,13 @@ impl Postgres {
         }
         if !data_dir.join("PG_VERSION").exists() {
             let mut initdb = as_server_user(&owner, tools::postgres_bin("initdb")?);
-            initdb
-                .arg("-D")
-                .arg(&data_dir)
-                .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"]);
+            initdb.arg("-D").arg(&data_dir).args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ]);
             run(&mut initdb, "initdb")?;
         }
         let mut pg_ctl = as_server_user(&owner, tools::postgres_bin("pg_ctl")?);
@@ -60,7 +67,11 @@ impl Postgres {
         let pid = postmaster_pid(&data_dir)?;
         std::fs::write(&pid_file, format!("{pid}\n"))?;
         let server = Proc::adopt("postgres", pid, pid_file, Signal::SIGINT);
-        let pg = Postgres { port, data_dir, server };
+        let pg = Postgres {
+            port,
+            data_dir,
+            server,
+        };
         pg.ensure_database()?;
         Ok(pg)
     }
@@ -82,7 +93,9 @@ impl Postgres {
     }
 
     fn ensure_database(&self) -> Result<()> {
-        let exists = self.psql(&format!("SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"))?;
+        let exists = self.psql(&format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+        ))?;
         if exists != "1" {
             self.psql(&format!("CREATE DATABASE {DATABASE}"))?;
         }

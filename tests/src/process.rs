@@ -29,7 +29,8 @@ pub struct Proc {
 pub fn spawn(name: &str, cmd: &mut Command, dir: &Path) -> Result<Proc> {
     fs::create_dir_all(dir)?;
     let log_path = dir.join(format!("{name}.log"));
-    let log = File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    let log =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let child = cmd
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

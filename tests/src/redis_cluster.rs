@@ -25,7 +25,10 @@ impl RedisCluster {
     /// one node per port under `dir`, then forms the cluster if needed.
     pub fn start(dir: &Path, ports: &[u16]) -> Result<RedisCluster> {
         if ports.len() != 6 {
-            bail!("a 3 masters + 3 replicas cluster needs 6 ports, got {}", ports.len());
+            bail!(
+                "a 3 masters + 3 replicas cluster needs 6 ports, got {}",
+                ports.len()
+            );
         }
         let server = tools::redis_server()?;
         let mut nodes = Vec::new();
@@ -33,24 +36,43 @@ impl RedisCluster {
             nodes.push(start_node(&server, dir, port)?);
         }
         for &port in ports {
-            wait_for(port, Duration::from_secs(15), |out| out.trim() == "PONG", &["ping"])?;
+            wait_for(
+                port,
+                Duration::from_secs(15),
+                |out| out.trim() == "PONG",
+                &["ping"],
+            )?;
         }
         if !formed(ports[0]) {
             create(ports)?;
         }
         for &port in ports {
-            wait_for(port, Duration::from_secs(30), |out| cluster_ok(out), &["cluster", "info"])?;
+            wait_for(
+                port,
+                Duration::from_secs(30),
+                cluster_ok,
+                &["cluster", "info"],
+            )?;
         }
-        Ok(RedisCluster { ports: ports.to_vec(), nodes })
+        Ok(RedisCluster {
+            ports: ports.to_vec(),
+            nodes,
+        })
     }
 
     /// `redis://127.0.0.1:<port>` for every node, as the sidecar takes them.
     pub fn urls(&self) -> Vec<String> {
-        self.ports.iter().map(|p| format!("redis://127.0.0.1:{p}")).collect()
+        self.ports
+            .iter()
+            .map(|p| format!("redis://127.0.0.1:{p}"))
+            .collect()
     }
 
     pub fn addresses(&self) -> Vec<String> {
-        self.ports.iter().map(|p| format!("127.0.0.1:{p}")).collect()
+        self.ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect()
     }
 
     pub fn stop(&mut self) -> Result<()> {
@@ -73,7 +95,12 @@ fn start_node(server: &Path, dir: &Path, port: u16) -> Result<Proc> {
     let name = node_name(port);
     let pid_file = dir.join(format!("{name}.pid"));
     if let Some(pid) = process::live_pid(&pid_file) {
-        return Ok(Proc::adopt(&name, pid, pid_file, nix::sys::signal::Signal::SIGTERM));
+        return Ok(Proc::adopt(
+            &name,
+            pid,
+            pid_file,
+            nix::sys::signal::Signal::SIGTERM,
+        ));
     }
     let node_dir: PathBuf = dir.join(&name);
     std::fs::create_dir_all(&node_dir)?;
@@ -140,5 +167,8 @@ fn wait_for(port: u16, timeout: Duration, ok: impl Fn(&str) -> bool, args: &[&st
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    bail!("redis 127.0.0.1:{port}: `{}` not as expected after {timeout:?}: {last}", args.join(" "))
+    bail!(
+        "redis 127.0.0.1:{port}: `{}` not as expected after {timeout:?}: {last}",
+        args.join(" ")
+    )
 }

@@ -46,7 +46,9 @@ impl Ports {
             sidecar: ports::free_port(),
             upstream: ports::free_port(),
             postgres: ports::free_port(),
-            redis: (0..6).map(|_| ports::free_port_with_partner(10000)).collect(),
+            redis: (0..6)
+                .map(|_| ports::free_port_with_partner(10000))
+                .collect(),
         }
     }
 }
@@ -82,7 +84,12 @@ pub struct Status {
 
 impl Stack {
     pub fn start(opts: Options) -> Result<Stack> {
-        let Options { dir, ports, profile, policy } = opts;
+        let Options {
+            dir,
+            ports,
+            profile,
+            policy,
+        } = opts;
         let redis = RedisCluster::start(&dir, &ports.redis)?;
         let postgres = Postgres::start(&dir, ports.postgres)?;
         let upstream = Upstream::start(&dir, profile, ports.upstream)?;
@@ -99,7 +106,13 @@ impl Stack {
                 policy,
             },
         )?;
-        Ok(Stack { envoy, sidecar, upstream, postgres, redis })
+        Ok(Stack {
+            envoy,
+            sidecar,
+            upstream,
+            postgres,
+            redis,
+        })
     }
 
     pub fn status(&self) -> Status {
@@ -116,7 +129,13 @@ impl Stack {
 
     /// Leaves everything running (`just up`); `just down` stops it by pid.
     pub fn detach(self) {
-        let Stack { envoy, sidecar, upstream, postgres, redis } = self;
+        let Stack {
+            envoy,
+            sidecar,
+            upstream,
+            postgres,
+            redis,
+        } = self;
         envoy.proc.detach();
         sidecar.proc.detach();
         upstream.proc.detach();

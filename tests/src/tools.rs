@@ -43,9 +43,16 @@ pub fn wasm() -> Result<PathBuf> {
 pub fn sidecar(profile: &str) -> Result<PathBuf> {
     let path = from_env_or(
         "SENTINEL_SIDECAR_BIN",
-        workspace_root().join("target").join(profile).join("sentinel-sidecar"),
+        workspace_root()
+            .join("target")
+            .join(profile)
+            .join("sentinel-sidecar"),
     );
-    existing("sentinel-sidecar", path, "build it with cargo build -p sentinel-sidecar")
+    existing(
+        "sentinel-sidecar",
+        path,
+        "build it with cargo build -p sentinel-sidecar",
+    )
 }
 
 /// The demo upstream, a binary of this crate, next to the running executable
@@ -53,9 +60,16 @@ pub fn sidecar(profile: &str) -> Result<PathBuf> {
 pub fn demo_upstream(profile: &str) -> Result<PathBuf> {
     let path = from_env_or(
         "SENTINEL_UPSTREAM_BIN",
-        workspace_root().join("target").join(profile).join("demo-upstream"),
+        workspace_root()
+            .join("target")
+            .join(profile)
+            .join("demo-upstream"),
     );
-    existing("demo-upstream", path, "build it with cargo build -p sentinel-stack")
+    existing(
+        "demo-upstream",
+        path,
+        "build it with cargo build -p sentinel-stack",
+    )
 }
 
 pub fn redis_server() -> Result<PathBuf> {
@@ -73,7 +87,11 @@ pub fn postgres_bin(program: &str) -> Result<PathBuf> {
         return existing(program, PathBuf::from(dir).join(program), "SENTINEL_PG_BIN");
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dir| dir.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
         .unwrap_or_default();
     versions.sort();
     if let Some(dir) = versions.iter().rev().find(|d| d.join(program).exists()) {

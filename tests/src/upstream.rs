@@ -54,12 +54,17 @@ pub struct Log {
 
 type Shared = Arc<Mutex<Log>>;
 
-pub async fn run(listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let app = Router::new()
         .route("/_demo/requests", get(requests))
         .fallback(handle)
         .with_state(Shared::default());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -67,7 +72,13 @@ async fn requests(State(log): State<Shared>) -> Json<Log> {
     Json(log.lock().map(|l| l.clone()).unwrap_or_default())
 }
 
-async fn handle(State(log): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(log): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     record(&log, &method, &uri, &headers, &body);
     match (method, uri.path()) {
         (Method::POST, "/v1/chat/completions") => chat(&body),
@@ -76,7 +87,10 @@ async fn handle(State(log): State<Shared>, method: Method, uri: Uri, headers: He
             "data": [{"id": "sentinel-demo", "object": "model", "owned_by": "sentinel-mesh"}]
         }))
         .into_response(),
-        _ => error(StatusCode::NOT_FOUND, "unknown endpoint on the demo upstream"),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "unknown endpoint on the demo upstream",
+        ),
     }
 }
 
@@ -86,7 +100,12 @@ fn record(log: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &
         path: uri.path().to_string(),
         headers: headers
             .iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: String::from_utf8_lossy(body).into_owned(),
     };
@@ -109,8 +128,12 @@ fn chat(body: &Bytes) -> Response {
         return error(StatusCode::BAD_REQUEST, "body is not valid JSON");
     };
     let messages = request["messages"].as_array().map_or(0, Vec::len);
-    let model = request["model"].as_str().unwrap_or("sentinel-demo").to_string();
-    let reply = format!("Hello from the Sentinel Mesh demo upstream. You sent {messages} message(s).");
+    let model = request["model"]
+        .as_str()
+        .unwrap_or("sentinel-demo")
+        .to_string();
+    let reply =
+        format!("Hello from the Sentinel Mesh demo upstream. You sent {messages} message(s).");
     if request["stream"].as_bool() == Some(true) {
         stream(&model, &reply)
     } else {
@@ -142,9 +165,16 @@ fn stream(model: &str, reply: &str) -> Response {
         });
         format!("data: {event}\n\n")
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     for (i, word) in reply.split(' ').enumerate() {
-        let text = if i == 0 { word.to_string() } else { format!(" {word}") };
+        let text = if i == 0 {
+            word.to_string()
+        } else {
+            format!(" {word}")
+        };
         events.push(chunk(json!({"content": text}), Value::Null));
     }
     events.push(chunk(json!({}), json!("stop")));
@@ -193,6 +223,9 @@ impl Upstream {
 
     /// What the upstream has received so far.
     pub fn log(&self) -> Result<Log> {
-        Ok(http::client().get(self.url("/_demo/requests")).send()?.json()?)
+        Ok(http::client()
+            .get(self.url("/_demo/requests"))
+            .send()?
+            .json()?)
     }
 }

@@ -65,7 +65,11 @@ fn wait_health(client: &Client, url: &str, want: impl Fn(&Value) -> bool) -> Val
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let response = client.get(url).send().expect("sidecar answers /health");
-        assert_eq!(response.status(), StatusCode::OK, "/health stays 200 while degraded");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "/health stays 200 while degraded"
+        );
         let health: Value = response.json().expect("/health is JSON");
         if want(&health) || Instant::now() > deadline {
             return health;
@@ -89,11 +93,19 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     let seen = |stack: &Stack| stack.upstream.log().expect("upstream log").count;
 
     // The sidecar is ready and healthy with both stores up.
-    let ready = client.get(stack.sidecar.url("/ready")).send().expect("/ready");
+    let ready = client
+        .get(stack.sidecar.url("/ready"))
+        .send()
+        .expect("/ready");
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(ready.json::<Value>().expect("json")["status"], "ready");
-    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| h["status"] == "healthy");
-    assert_eq!(health, json!({"status": "healthy", "redis": "up", "postgres": "up", "engines": "loaded"}));
+    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| {
+        h["status"] == "healthy"
+    });
+    assert_eq!(
+        health,
+        json!({"status": "healthy", "redis": "up", "postgres": "up", "engines": "loaded"})
+    );
 
     // A benign request reaches the upstream unchanged, tagged, and a spoofed
     // tag from the client is replaced.
@@ -115,7 +127,11 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     assert_eq!(received.body, body, "the body arrives unchanged");
     assert_eq!(received.header("x-sentinel-verdict"), Some("allow"));
     assert_eq!(received.header("x-sentinel-mode"), Some("enforce"));
-    let risk: f32 = received.header("x-sentinel-risk").expect("risk tag").parse().expect("risk is a number");
+    let risk: f32 = received
+        .header("x-sentinel-risk")
+        .expect("risk tag")
+        .parse()
+        .expect("risk is a number");
     assert!((0.0..0.7).contains(&risk), "benign risk {risk}");
 
     // Attacks, in English, in Russian, and hidden in a JSON shape the filter
@@ -128,11 +144,21 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         assert_eq!(response.headers()["content-type"], "application/json");
         let error = error_of(response);
         assert_eq!(error["type"], "sentinel_blocked");
-        assert!(!error["code"].as_str().unwrap_or_default().is_empty(), "code names the category: {error}");
-        assert!(!error["request_id"].as_str().unwrap_or_default().is_empty(), "request id: {error}");
+        assert!(
+            !error["code"].as_str().unwrap_or_default().is_empty(),
+            "code names the category: {error}"
+        );
+        assert!(
+            !error["request_id"].as_str().unwrap_or_default().is_empty(),
+            "request id: {error}"
+        );
         assert!(!error["message"].as_str().unwrap_or_default().is_empty());
     }
-    assert_eq!(seen(&stack), before, "the upstream never saw a blocked request");
+    assert_eq!(
+        seen(&stack),
+        before,
+        "the upstream never saw a blocked request"
+    );
 
     // A body above max_body_bytes gets 413 with a JSON error.
     let huge = chat(&"a harmless sentence. ".repeat(MAX_BODY / 10));
@@ -140,34 +166,67 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let error = error_of(response);
     assert_eq!(error["code"], "body_too_large");
-    assert_eq!(seen(&stack), before, "the upstream never saw the oversize body");
+    assert_eq!(
+        seen(&stack),
+        before,
+        "the upstream never saw the oversize body"
+    );
 
     // A GET without a body passes.
-    let response = client.get(stack.envoy.url("/v1/models")).send().expect("GET");
+    let response = client
+        .get(stack.envoy.url("/v1/models"))
+        .send()
+        .expect("GET");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(seen(&stack), before + 1);
 
     // Bad input gets an answer, never a dead VM: not JSON, invalid UTF-8,
     // empty. The upstream judges their shape; the filter only their text.
     let before = seen(&stack);
-    for body in [b"this is not json".to_vec(), vec![0xff, 0xfe, b'h', b'i', 0xc3], Vec::new()] {
+    for body in [
+        b"this is not json".to_vec(),
+        vec![0xff, 0xfe, b'h', b'i', 0xc3],
+        Vec::new(),
+    ] {
         let response = post(&client, &url, body);
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "the upstream answered");
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "the upstream answered"
+        );
     }
     assert_eq!(seen(&stack), before + 3);
     let response = post(&client, &url, format!("not json at all: {ATTACK}"));
-    assert_eq!(response.status(), StatusCode::FORBIDDEN, "an attack in a non-JSON body is still found");
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "an attack in a non-JSON body is still found"
+    );
     let response = post(&client, &url, chat(BENIGN));
-    assert_eq!(response.status(), StatusCode::OK, "the VM still serves after bad input");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the VM still serves after bad input"
+    );
 
     // Envoy's own stats count verdicts and categories.
-    let stats = client.get(stack.envoy.admin_url("/stats/prometheus")).send().expect("stats").text().expect("text");
-    assert!(counter(&stats, "sentinel_requests_total") >= 10, "requests counted:\n{stats}");
+    let stats = client
+        .get(stack.envoy.admin_url("/stats/prometheus"))
+        .send()
+        .expect("stats")
+        .text()
+        .expect("text");
+    assert!(
+        counter(&stats, "sentinel_requests_total") >= 10,
+        "requests counted:\n{stats}"
+    );
     assert!(counter(&stats, "sentinel_verdict_block_total") >= 4);
     assert!(counter(&stats, "sentinel_verdict_allow_total") >= 5);
     assert!(counter(&stats, "sentinel_body_too_large_total") >= 1);
     assert!(
-        stats.lines().any(|l| l.starts_with("sentinel_category_") && !l.ends_with(" 0")),
+        stats
+            .lines()
+            .any(|l| l.starts_with("sentinel_category_") && !l.ends_with(" 0")),
         "a per-category counter moved:\n{stats}"
     );
 
@@ -185,13 +244,22 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     .expect("monitor Envoy starts");
     let before = seen(&stack);
     let response = post(&client, &monitor.url("/v1/chat/completions"), chat(ATTACK));
-    assert_eq!(response.status(), StatusCode::OK, "monitor mode passes attacks");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "monitor mode passes attacks"
+    );
     let log = stack.upstream.log().expect("upstream log");
     assert_eq!(log.count, before + 1);
     let received = log.requests.back().expect("request");
     assert_eq!(received.header("x-sentinel-verdict"), Some("block"));
     assert_eq!(received.header("x-sentinel-mode"), Some("monitor"));
-    let stats = client.get(monitor.admin_url("/stats/prometheus")).send().expect("stats").text().expect("text");
+    let stats = client
+        .get(monitor.admin_url("/stats/prometheus"))
+        .send()
+        .expect("stats")
+        .text()
+        .expect("text");
     assert_eq!(counter(&stats, "sentinel_verdict_monitor_total"), 1);
     assert_eq!(counter(&stats, "sentinel_verdict_block_total"), 0);
     drop(monitor);
@@ -199,18 +267,33 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     // Redis Cluster down: the sidecar is degraded but alive (200), and the
     // filter keeps enforcing on its own.
     stack.redis.stop().expect("redis stops");
-    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| h["redis"] == "down");
+    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| {
+        h["redis"] == "down"
+    });
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["redis"], "down");
     assert_eq!(health["postgres"], "up");
-    let ready = client.get(stack.sidecar.url("/ready")).send().expect("/ready");
-    assert_eq!(ready.status(), StatusCode::OK, "a store outage does not pull the pod from rotation");
+    let ready = client
+        .get(stack.sidecar.url("/ready"))
+        .send()
+        .expect("/ready");
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "a store outage does not pull the pod from rotation"
+    );
     let response = post(&client, &url, chat(ATTACK));
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     // Postgres down too.
-    stack.postgres.server.stop(Duration::from_secs(20)).expect("postgres stops");
-    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| h["postgres"] == "down");
+    stack
+        .postgres
+        .server
+        .stop(Duration::from_secs(20))
+        .expect("postgres stops");
+    let health = wait_health(&client, &stack.sidecar.url("/health"), |h| {
+        h["postgres"] == "down"
+    });
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["postgres"], "down");
 }

@@ -57,7 +57,10 @@ fn up(dir: &Path) -> Result<()> {
         }),
     })?;
     let status = stack.status();
-    std::fs::write(dir.join("stack.json"), serde_json::to_string_pretty(&status)?)?;
+    std::fs::write(
+        dir.join("stack.json"),
+        serde_json::to_string_pretty(&status)?,
+    )?;
     stack.detach();
     print_try(&status);
     Ok(())
@@ -87,7 +90,10 @@ fn check_free(dir: &Path, p: &Ports) -> Result<()> {
 }
 
 fn print_try(s: &Status) {
-    println!("Sentinel Mesh is up: Envoy on {}, sidecar on {}, upstream on {}.", s.envoy, s.sidecar, s.upstream);
+    println!(
+        "Sentinel Mesh is up: Envoy on {}, sidecar on {}, upstream on {}.",
+        s.envoy, s.sidecar, s.upstream
+    );
     println!("Logs and pid files: .run/   Stop with: just down\n");
     println!("Try a benign request (200):");
     println!(
@@ -113,9 +119,16 @@ fn down(dir: &Path) -> Result<()> {
 
 fn reap(dir: &Path) -> Result<()> {
     for pid_file in pid_files(dir) {
-        let name = pid_file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let name = pid_file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         // SIGINT is Postgres' fast shutdown; Redis and the rest stop on SIGTERM.
-        let signal = if name == "postgres" { Signal::SIGINT } else { Signal::SIGTERM };
+        let signal = if name == "postgres" {
+            Signal::SIGINT
+        } else {
+            Signal::SIGTERM
+        };
         let parent = pid_file.parent().unwrap_or(dir);
         stop(parent, name, signal)?;
     }
@@ -125,7 +138,8 @@ fn reap(dir: &Path) -> Result<()> {
 fn stop(dir: &Path, name: &str, signal: Signal) -> Result<()> {
     let pid_file = dir.join(format!("{name}.pid"));
     if let Some(pid) = live_pid(&pid_file) {
-        process::stop_pid(pid, signal, Duration::from_secs(20)).with_context(|| format!("stopping {name}"))?;
+        process::stop_pid(pid, signal, Duration::from_secs(20))
+            .with_context(|| format!("stopping {name}"))?;
         println!("stopped {name} (pid {pid})");
     }
     let _ = std::fs::remove_file(&pid_file);

@@ -1,0 +1,181 @@
+//! Command line: `serve` and `scan`, with environment fallbacks for what a
+//! Kubernetes manifest sets.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sentinel_engines::{Engine, DEFAULT_BLOCK_THRESHOLD};
+
+#[derive(Debug, Parser)]
+#[command(name = "sentinel-sidecar", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve /health, /ready and /v1/scan.
+    Serve(ServeConfig),
+    /// Judge texts and print one JSON verdict per text (JSON Lines).
+    ///
+    /// Input: the TEXT argument (one text); else `--jsonl FILE` (`-` for
+    /// stdin), one `{"text": ...}` object per line; else stdin, one text per
+    /// line. Blank lines are skipped. Exits 0 whatever the verdicts are.
+    Scan(ScanArgs),
+}
+
+// No Debug derive: the URLs may carry passwords and must not reach the logs.
+#[derive(Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "SENTINEL_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Redis Cluster seed nodes, comma-separated (redis://host:port,...).
+    #[arg(
+        long,
+        env = "REDIS_URLS",
+        value_delimiter = ',',
+        required = true,
+        hide_env_values = true
+    )]
+    pub redis_urls: Vec<String>,
+
+    /// Postgres connection string (URL or key=value form; several hosts with
+    /// target_session_attrs=read-write follow a failover).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    #[command(flatten)]
+    pub detection: DetectionArgs,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("listen", &self.listen)
+            .field("redis_nodes", &self.redis_urls.len())
+            .field("detection", &self.detection)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the engines run and where allow turns into block; shared by `serve`
+/// and `scan` so both judge alike.
+#[derive(Debug, Clone, Args)]
+pub struct DetectionArgs {
+    /// Risk score at or above which a text is blocked (0..=1).
+    #[arg(long, env = "SENTINEL_THRESHOLD", default_value_t = DEFAULT_BLOCK_THRESHOLD, value_parser = parse_threshold)]
+    pub threshold: f32,
+
+    /// Engines to run, comma-separated (default: all of injection, jailbreak,
+    /// pii, secrets).
+    #[arg(long, env = "SENTINEL_ENGINES", value_delimiter = ',')]
+    pub engines: Vec<Engine>,
+}
+
+impl DetectionArgs {
+    /// The engines asked for, or all of them when none were named.
+    pub fn engines(&self) -> &[Engine] {
+        if self.engines.is_empty() {
+            &Engine::ALL
+        } else {
+            &self.engines
+        }
+    }
+}
+
+impl Default for DetectionArgs {
+    fn default() -> Self {
+        DetectionArgs {
+            threshold: DEFAULT_BLOCK_THRESHOLD,
+            engines: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Text to judge; without it (and without --jsonl) stdin is read, one
+    /// text per line.
+    #[arg(conflicts_with = "jsonl")]
+    pub text: Option<String>,
+
+    /// JSON Lines input, one {"text": "..."} object per line; `-` is stdin.
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub detection: DetectionArgs,
+}
+
+fn parse_threshold(s: &str) -> Result<f32, String> {
+    let value: f32 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is outside 0..=1"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_reads_flags() {
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--redis-urls",
+            "redis://127.0.0.1:7000,redis://127.0.0.1:7001",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/sentinel",
+            "--engines",
+            "pii,secrets",
+        ])
+        .expect("valid flags");
+        let Command::Serve(config) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(config.redis_urls.len(), 2);
+        assert_eq!(config.detection.engines(), [Engine::Pii, Engine::Secrets]);
+        assert_eq!(config.detection.threshold, DEFAULT_BLOCK_THRESHOLD);
+    }
+
+    #[test]
+    fn scan_rejects_bad_threshold_and_engine() {
+        for bad in [
+            ["scan", "--threshold", "1.5"],
+            ["scan", "--threshold", "NaN"],
+            ["scan", "--engines", "magic"],
+        ] {
+            let args = std::iter::once("sentinel-sidecar").chain(bad);
+            assert!(Cli::try_parse_from(args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn scan_text_and_jsonl_conflict() {
+        let parsed = Cli::try_parse_from(["sentinel-sidecar", "scan", "hi", "--jsonl", "-"]);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn debug_hides_urls() {
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "serve",
+            "--redis-urls",
+            "redis://:hunter2@127.0.0.1:7000",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1/db",
+        ])
+        .expect("valid flags");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+    }
+}

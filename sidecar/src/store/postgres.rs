@@ -1,0 +1,94 @@
+//! Postgres: a small connection pool that connects on demand, so the sidecar
+//! starts while the database is down. A multi-host URL with
+//! `target_session_attrs=read-write` finds a promoted replica by itself.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::{NoTls, SimpleQueryMessage};
+
+use super::Store;
+
+/// Per host when connecting, unless the URL sets `connect_timeout` itself.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
+const POOL_SIZE: usize = 4;
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Validates the connection string; does not connect.
+    pub fn new(database_url: &str) -> anyhow::Result<Self> {
+        let mut config: tokio_postgres::Config = database_url
+            .parse()
+            .context("invalid --database-url / DATABASE_URL")?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // The checks run a query anyway; a closed connection is
+                // still caught before reuse.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .context("cannot build the Postgres pool")?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+impl Store for PostgresStore {
+    const NAME: &'static str = "postgres";
+
+    async fn check(&self) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("cannot connect")?;
+        let outcome =
+            match tokio::time::timeout(QUERY_TIMEOUT, client.simple_query("SELECT 1")).await {
+                Ok(Ok(rows)) => Ok(rows),
+                Ok(Err(e)) => Err(anyhow::Error::new(e).context("SELECT 1 failed")),
+                Err(_) => Err(anyhow!("SELECT 1 got no answer within {QUERY_TIMEOUT:?}")),
+            };
+        let rows = match outcome {
+            Ok(rows) => rows,
+            Err(e) => {
+                // Never hand this connection out again: it failed or hangs.
+                drop(Object::take(client));
+                return Err(e);
+            }
+        };
+        let answered = rows
+            .iter()
+            .any(|m| matches!(m, SimpleQueryMessage::Row(row) if row.get(0) == Some("1")));
+        if !answered {
+            bail!("SELECT 1 returned no row");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unparsable_urls() {
+        assert!(PostgresStore::new("postgres://u@host:notaport/db").is_err());
+    }
+
+    #[tokio::test]
+    async fn unreachable_database_fails_fast() {
+        let store =
+            PostgresStore::new("postgres://postgres@127.0.0.1:1/sentinel").expect("valid URL");
+        let started = std::time::Instant::now();
+        assert!(store.check().await.is_err());
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+}
