@@ -176,8 +176,7 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("the stack is not running (start it with `just up`)"))?;
     let s: Status = serde_json::from_str(&text).context("reading .run/stack.json")?;
     if as_json {
-        println!("{}", serde_json::to_string(&s)?);
-        return Ok(());
+        return print(&format!("{}\n", serde_json::to_string(&s)?));
     }
     let mut rows = vec![
         ("envoy".to_string(), s.envoy.clone()),
@@ -187,6 +186,7 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
         ("postgres".to_string(), s.postgres.clone()),
     ];
     rows.extend(s.redis.iter().map(|a| ("redis".to_string(), a.clone())));
+    let mut out = String::new();
     for (name, address) in rows {
         let pid_name = match name.as_str() {
             "envoy admin" => "envoy".to_string(),
@@ -197,7 +197,16 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
             Some(pid) => format!("running (pid {pid})"),
             None => "stopped".to_string(),
         };
-        println!("{name:<12} {address:<45} {state}");
+        out.push_str(&format!("{name:<12} {address:<45} {state}\n"));
     }
-    Ok(())
+    print(&out)
+}
+
+/// Prints without panicking when the reader went away (`just status | head`).
+fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
