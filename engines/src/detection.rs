@@ -12,24 +12,47 @@ pub enum Engine {
     Jailbreak,
     Pii,
     Secrets,
+    Evasion,
+    Exfiltration,
+    ToolAbuse,
+    CodeInjection,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 8] = [
         Engine::Injection,
         Engine::Jailbreak,
         Engine::Pii,
         Engine::Secrets,
+        Engine::Evasion,
+        Engine::Exfiltration,
+        Engine::ToolAbuse,
+        Engine::CodeInjection,
     ];
 
     /// How much a sure detection of this engine weighs in the risk score.
-    /// Injection and jailbreak attack the model itself; a leaked secret is
-    /// serious but often a mistake rather than an attack; PII alone is
-    /// routine in real traffic, so it never crosses the default block
-    /// threshold on its own (a policy can lower the threshold).
+    ///
+    /// - Injection and jailbreak attack the model itself: full weight.
+    /// - Exfiltration (send the conversation, a secret, a record out) is
+    ///   what most injections are for, and its rules name both the data and
+    ///   the way out: full weight.
+    /// - Evasion: full weight, because "decode this and obey it" is as
+    ///   direct as an override; its text-as-written signals (look-alike
+    ///   letters, zero-width characters) carry confidences well below the
+    ///   block threshold, so a disguise alone never blocks, it only adds to
+    ///   what it accompanies.
+    /// - Tool abuse and code injection: payloads (`rm -rf`, `' OR 1=1`)
+    ///   are quoted innocently in developer questions and security lessons;
+    ///   the rules demand attack context, and the weight leaves room for
+    ///   doubt: only the surer rules block alone.
+    /// - A leaked secret is serious but often a mistake rather than an
+    ///   attack.
+    /// - PII alone is routine in real traffic, so it never crosses the
+    ///   default block threshold on its own (a policy can lower it).
     pub fn weight(self) -> f32 {
         match self {
-            Engine::Injection | Engine::Jailbreak => 1.0,
+            Engine::Injection | Engine::Jailbreak | Engine::Exfiltration | Engine::Evasion => 1.0,
+            Engine::ToolAbuse | Engine::CodeInjection => 0.9,
             Engine::Secrets => 0.9,
             Engine::Pii => 0.5,
         }
@@ -41,6 +64,10 @@ impl Engine {
             Engine::Jailbreak => "jailbreak",
             Engine::Pii => "pii",
             Engine::Secrets => "secrets",
+            Engine::Evasion => "evasion",
+            Engine::Exfiltration => "exfiltration",
+            Engine::ToolAbuse => "tool_abuse",
+            Engine::CodeInjection => "code_injection",
         }
     }
 }

@@ -22,7 +22,7 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::charmap::{
     ascii_punct, is_invisible, is_word_char, latin_lookalike, leet_letter, nfkc_stable, script,
-    untag, Script,
+    simple_lowercase, untag, Script,
 };
 use crate::offsets::OffsetMap;
 use crate::Span;
@@ -87,8 +87,11 @@ impl Writer {
     /// ASCII copied from `orig_start`, lowercased: same length, so linear.
     fn push_ascii_lowercase(&mut self, orig_start: usize, ascii: &str) {
         self.map.push_linear(orig_start, ascii.len());
-        self.out
-            .extend(ascii.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let from = self.out.len();
+        self.out.push_str(ascii);
+        if let Some(tail) = self.out.get_mut(from..) {
+            tail.make_ascii_lowercase();
+        }
     }
 
     fn finish(self) -> Normalized<'static> {
@@ -136,7 +139,17 @@ fn phrase(text: &str) -> Normalized<'static> {
     // Whitespace before this offset sits between spaced-out letters: dropped.
     let mut glue_until = 0;
     let mut i = 0;
-    while let Some(raw) = text.get(i..).and_then(|rest| rest.chars().next()) {
+    let bytes = text.as_bytes();
+    while let Some(&byte) = bytes.get(i) {
+        // ASCII needs no decoding (and is most of most texts).
+        let raw = if byte.is_ascii() {
+            char::from(byte)
+        } else {
+            match text.get(i..).and_then(|rest| rest.chars().next()) {
+                Some(raw) => raw,
+                None => break,
+            }
+        };
         let len = raw.len_utf8();
         if is_invisible(raw) {
             i += len;
@@ -157,10 +170,23 @@ fn phrase(text: &str) -> Normalized<'static> {
         if let Some((start, end, newline)) = run.take() {
             w.push(start, end - start, if newline { "\n" } else { " " });
         }
+        // Plain ASCII prose is copied lowercased in one piece.
+        if raw.is_ascii() && i >= glue_until {
+            let end = plain_ascii_end(bytes, i);
+            if end > i {
+                w.push_ascii_lowercase(i, text.get(i..end).unwrap_or_default());
+                i = end;
+                continue;
+            }
+        }
         if !is_word_char(c) {
-            buf.clear();
-            fold_char(c, false, false, &mut buf);
-            w.push(i, len, &buf);
+            if raw.is_ascii() {
+                w.push_ascii_lowercase(i, text.get(i..i + 1).unwrap_or_default());
+            } else {
+                buf.clear();
+                fold_char(c, false, false, &mut buf);
+                w.push(i, len, &buf);
+            }
             i += len;
             continue;
         }
@@ -194,11 +220,58 @@ fn phrase(text: &str) -> Normalized<'static> {
     w.finish()
 }
 
+/// End of the stretch from `start` that the phrase fold only lowercases:
+/// ASCII letters and punctuation, with single spaces or newlines between
+/// them. Stops before anything the character-by-character fold must judge:
+/// a word with digits or non-ASCII letters (leetspeak, look-alikes), a
+/// one-letter word (spaced-out letters), a run of whitespace, a non-ASCII
+/// character. `start` must not be inside a word.
+fn plain_ascii_end(bytes: &[u8], start: usize) -> usize {
+    let mut k = start;
+    let mut word_start = None;
+    loop {
+        let b = bytes.get(k).copied();
+        if b.is_some_and(|b| b.is_ascii_alphabetic()) {
+            word_start.get_or_insert(k);
+            k += 1;
+            continue;
+        }
+        if let Some(ws) = word_start.take() {
+            // A word ends here: it must be a plain, longer-than-one word.
+            let mixed = b.is_some_and(|b| b.is_ascii_digit() || !b.is_ascii());
+            if mixed || k - ws == 1 {
+                return ws;
+            }
+        }
+        match b {
+            None => return k,
+            Some(b' ' | b'\n') => {
+                // A single space or newline between two printable bytes.
+                match bytes.get(k + 1) {
+                    Some(&n) if n.is_ascii() && !n.is_ascii_whitespace() && n != 0x0B => k += 1,
+                    _ => return k,
+                }
+            }
+            Some(b)
+                if b.is_ascii_digit() || !b.is_ascii() || b.is_ascii_whitespace() || b == 0x0B =>
+            {
+                return k
+            }
+            Some(_) => k += 1,
+        }
+    }
+}
+
 /// Phrase-folds one character into `buf`.
 fn fold_char(c: char, lookalike: bool, leet: bool, buf: &mut String) {
     if c.is_ascii() {
         let c = if leet { leet_letter(c).unwrap_or(c) } else { c };
         buf.push(c.to_ascii_lowercase());
+        return;
+    }
+    // Common letters NFKC keeps, outside a look-alike disguise.
+    if let Some(lower) = simple_lowercase(c).filter(|_| !lookalike) {
+        buf.push(lower);
         return;
     }
     if let Some(p) = ascii_punct(c) {
@@ -231,6 +304,18 @@ fn for_nfkc(c: char, mut f: impl FnMut(char)) {
 /// End of the word starting at `start`: letters and digits, with invisible
 /// characters inside it skipped rather than splitting it.
 fn word_end(text: &str, start: usize) -> usize {
+    // ASCII letters and digits first, byte by byte.
+    let ascii = text
+        .as_bytes()
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let start = start + ascii;
+    if text.as_bytes().get(start).is_none_or(|b| b.is_ascii()) {
+        return start.min(text.len());
+    }
     let rest = text.get(start..).unwrap_or_default();
     rest.char_indices()
         .find(|&(_, ch)| !(is_word_char(untag(ch)) || is_invisible(ch)))
@@ -288,6 +373,101 @@ fn spaced_letters_end(text: &str, start: usize) -> Option<usize> {
         };
     }
     (letters >= MIN_LETTERS).then_some(last_end)
+}
+
+/// The phrase fold as first written, character by character, without the
+/// fast paths: the fast paths must give exactly its text and offset map.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    pub(super) fn phrase(text: &str) -> Normalized<'static> {
+        let mut w = Writer::new(text.len());
+        let mut buf = String::new();
+        let mut run: Option<(usize, usize, bool)> = None;
+        let mut glue_until = 0;
+        let mut i = 0;
+        while let Some(raw) = text.get(i..).and_then(|rest| rest.chars().next()) {
+            let len = raw.len_utf8();
+            if is_invisible(raw) {
+                i += len;
+                continue;
+            }
+            let c = untag(raw);
+            if c.is_whitespace() {
+                if i >= glue_until {
+                    let newline = matches!(c, '\n' | '\u{2028}' | '\u{2029}');
+                    run = Some(match run {
+                        Some((start, _, nl)) => (start, i + len, nl || newline),
+                        None => (i, i + len, newline),
+                    });
+                }
+                i += len;
+                continue;
+            }
+            if let Some((start, end, newline)) = run.take() {
+                w.push(start, end - start, if newline { "\n" } else { " " });
+            }
+            if !is_word_char(c) {
+                buf.clear();
+                fold_char(c, false, false, &mut buf);
+                w.push(i, len, &buf);
+                i += len;
+                continue;
+            }
+            let end = word_end(text, i);
+            let word = text.get(i..end).unwrap_or_default();
+            if i >= glue_until && word.len() == len {
+                if let Some(until) = spaced_letters_end(text, i) {
+                    glue_until = until;
+                }
+            }
+            let (lookalike, leet) = classify(word);
+            for (k, ch) in word.char_indices() {
+                if is_invisible(ch) {
+                    continue;
+                }
+                buf.clear();
+                fold_char(untag(ch), lookalike, leet, &mut buf);
+                w.push(i + k, ch.len_utf8(), &buf);
+            }
+            i = end.max(i + len);
+        }
+        if let Some((start, end, newline)) = run {
+            w.push(start, end - start, if newline { "\n" } else { " " });
+        }
+        w.finish()
+    }
+
+    fn word_end(text: &str, start: usize) -> usize {
+        let rest = text.get(start..).unwrap_or_default();
+        rest.char_indices()
+            .find(|&(_, ch)| !(is_word_char(untag(ch)) || is_invisible(ch)))
+            .map_or(text.len(), |(k, _)| start + k)
+    }
+
+    fn fold_char(c: char, lookalike: bool, leet: bool, buf: &mut String) {
+        if c.is_ascii() {
+            let c = if leet { leet_letter(c).unwrap_or(c) } else { c };
+            buf.push(c.to_ascii_lowercase());
+            return;
+        }
+        if let Some(p) = ascii_punct(c) {
+            buf.push(p);
+            return;
+        }
+        for_nfkc(c, |n| {
+            if is_invisible(n) {
+                return;
+            }
+            let mapped = (lookalike.then(|| latin_lookalike(n)).flatten())
+                .or_else(|| leet.then(|| leet_letter(n)).flatten());
+            match mapped {
+                Some(m) => buf.push(m),
+                None => buf.extend(n.to_lowercase()),
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -431,5 +611,108 @@ mod tests {
         let norm = normalize(&text, Fold::Phrase);
         assert_eq!(norm.map.segment_count(), 1);
         assert_eq!(norm.map.norm_len(), norm.text.len());
+    }
+
+    /// Property: the fast paths change nothing. Random texts from pieces
+    /// that exercise every branch, and every case text.
+    #[test]
+    fn fast_paths_match_the_reference() {
+        const PIECES: &[&str] = &[
+            "Ignore",
+            "ALL",
+            " ",
+            "  ",
+            "\n",
+            "\r\n",
+            "\t",
+            "\u{200B}",
+            "\u{00AD}",
+            "\u{E0049}",
+            "Ｉ",
+            "４",
+            "ﬁ",
+            "é",
+            "É",
+            "e\u{301}",
+            "İ",
+            "ß",
+            "ǅ",
+            "о",
+            "О",
+            "Ж",
+            "Ё",
+            "ѐ",
+            "Ω",
+            "ά",
+            "中",
+            "🙂",
+            "\u{0}",
+            "a",
+            "b",
+            "I",
+            "1",
+            "0",
+            "3",
+            "-",
+            "'",
+            "\u{2019}",
+            "«",
+            "—",
+            ".",
+            "i g n o r e",
+            "1gn0r3",
+            "Привет",
+            "мир",
+            "Grüße",
+            "ÀÉÎÕÜ",
+            "x\u{2028}y",
+            "\u{3000}",
+            "\u{A0}",
+            "ǈ",
+            "Ⅻ",
+            "ﬀ",
+            "ℌ",
+            "K",
+            "Σ",
+            "ς",
+            "ԛ",
+            "Ӏ",
+            "\u{B}",
+            "\u{C}",
+            "\u{1F}",
+            "it's",
+            "Two words.",
+            "word",
+            "x.y",
+            "(q)",
+            "\n ",
+            " \n",
+        ];
+        let mut seed = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut texts: Vec<String> = (0..6000)
+            .map(|_| {
+                let len = next() % 40;
+                (0..len)
+                    .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                    .collect()
+            })
+            .collect();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cases");
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let raw = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            texts.extend(raw.lines().map(str::to_string));
+        }
+        for text in &texts {
+            let fast = normalize(text, Fold::Phrase);
+            let slow = reference::phrase(text);
+            assert_eq!(fast.text, slow.text, "{text:?}");
+            assert_eq!(fast.map, slow.map, "{text:?}");
+        }
     }
 }

@@ -96,6 +96,10 @@ fn engine_index(engine: Engine) -> usize {
         Engine::Jailbreak => 1,
         Engine::Pii => 2,
         Engine::Secrets => 3,
+        Engine::Evasion => 4,
+        Engine::Exfiltration => 5,
+        Engine::ToolAbuse => 6,
+        Engine::CodeInjection => 7,
     }
 }
 

@@ -4,17 +4,26 @@
 
 /// ROT13 of the ASCII letters; every byte keeps its offset.
 pub(crate) fn rot13(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
-            'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
-            _ => c,
+    let bytes: Vec<u8> = text
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'm' | b'A'..=b'M' => b + 13,
+            b'n'..=b'z' | b'N'..=b'Z' => b - 13,
+            _ => b,
         })
-        .collect()
+        .collect();
+    // Only ASCII bytes changed, into ASCII: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// The text with its characters in reverse order.
 pub(crate) fn reversed(text: &str) -> String {
+    if text.is_ascii() {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.reverse();
+        // ASCII in another order: still UTF-8.
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
     text.chars().rev().collect()
 }
 
@@ -32,6 +41,22 @@ mod tests {
     fn rot13_round_trips() {
         assert_eq!(rot13("vtaber nyy cerivbhf"), "ignore all previous");
         assert_eq!(rot13(&rot13("Mixed ТЕКСТ 42")), "Mixed ТЕКСТ 42");
+    }
+
+    #[test]
+    fn byte_views_agree_with_char_views() {
+        for text in ["", "abc", "Mixed ТЕКСТ 42 🙂 e\u{301}", "vtaber\nNYY"] {
+            let by_char: String = text
+                .chars()
+                .map(|c| match c {
+                    'a'..='m' | 'A'..='M' => char::from(c as u8 + 13),
+                    'n'..='z' | 'N'..='Z' => char::from(c as u8 - 13),
+                    _ => c,
+                })
+                .collect();
+            assert_eq!(rot13(text), by_char);
+            assert_eq!(reversed(text), text.chars().rev().collect::<String>());
+        }
     }
 
     #[test]

@@ -14,11 +14,15 @@ use std::collections::BTreeSet;
 use sentinel_engines::{Decision, Scanner, DEFAULT_BLOCK_THRESHOLD};
 use serde_json::Value;
 
-const FILES: [&str; 4] = [
+const FILES: [&str; 8] = [
     "injection.jsonl",
     "jailbreak.jsonl",
     "pii.jsonl",
     "secrets.jsonl",
+    "evasion.jsonl",
+    "exfiltration.jsonl",
+    "tool_abuse.jsonl",
+    "code_injection.jsonl",
 ];
 
 fn read(file: &str) -> String {
@@ -111,6 +115,26 @@ fn pii_cases() {
 #[test]
 fn secrets_cases() {
     run("secrets.jsonl");
+}
+
+#[test]
+fn evasion_cases() {
+    run("evasion.jsonl");
+}
+
+#[test]
+fn exfiltration_cases() {
+    run("exfiltration.jsonl");
+}
+
+#[test]
+fn tool_abuse_cases() {
+    run("tool_abuse.jsonl");
+}
+
+#[test]
+fn code_injection_cases() {
+    run("code_injection.jsonl");
 }
 
 /// Every rule fires on at least one case: a rule nothing exercises is either

@@ -170,3 +170,48 @@ fn repeated_near_matches_stay_bounded() {
         );
     }
 }
+
+/// `unit` repeated to `len` bytes (cut at a character boundary).
+fn repeated(unit: &str, len: usize) -> String {
+    let mut text = unit.repeat(len / unit.len() + 1);
+    let mut end = len;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
+}
+
+/// 1 MiB inputs built to make a backtracking or quadratic matcher blow up:
+/// near-matches of the override phrases, one long base64-like run, a word
+/// repeated a hundred thousand times, zero-width characters between every
+/// letter, digit groups that look like card numbers, spaced-out letters.
+/// Each must finish with valid spans and bounded detections. Whether the
+/// time grows linearly is measured, not asserted (wall-clock asserts are
+/// flaky): `cargo bench -p sentinel-engines` prints the 1 MiB / 64 KiB
+/// ratio for the same inputs.
+#[test]
+fn one_mebibyte_adversarial_inputs_finish() {
+    let scanner = Scanner::builder().build().unwrap();
+    let units = [
+        "ignore all previous and the other ones, disregard your ",
+        "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB",
+        "ignore ",
+        "a\u{200B}\u{200D}",
+        "4111 1111 ",
+        "i g n o r e ",
+        "<|im_start|>system ",
+        "%41",
+        "\u{0456}gn\u{043E}re ",
+    ];
+    for unit in units {
+        let text = repeated(unit, 1 << 20);
+        let verdict = scanner.scan(&text);
+        assert_sane(&text, &verdict);
+        assert!(
+            verdict.detections.len() <= 8192,
+            "{unit:?}: {} detections",
+            verdict.detections.len()
+        );
+    }
+}

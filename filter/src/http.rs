@@ -12,7 +12,7 @@ use proxy_wasm::types::Action;
 use sentinel_engines::Verdict;
 
 use crate::decision::{decide, is_reserved_header, upstream_headers, Outcome};
-use crate::extract;
+use crate::extract::{Body, Format};
 use crate::response::{self, request_id_from_header, LocalResponse};
 use crate::root::Shared;
 
@@ -22,6 +22,8 @@ pub struct Filter {
     body_size: usize,
     /// A local reply was sent: nothing more to do for this request.
     replied: bool,
+    /// The API format the request path names, if any.
+    format: Option<Format>,
 }
 
 impl Filter {
@@ -30,6 +32,7 @@ impl Filter {
             shared,
             body_size: 0,
             replied: false,
+            format: None,
         }
     }
 
@@ -40,8 +43,9 @@ impl Filter {
             size => self.get_http_request_body(0, size),
         }
         .unwrap_or_default();
+        let body = Body::parse(&body);
         let mut verdict = Verdict::default();
-        for text in extract::texts(&body) {
+        for text in body.texts(self.format, &self.shared.policy.text_paths) {
             verdict.merge(self.shared.scanner.scan(&text));
         }
         let outcome = decide(&verdict, &self.shared.policy);
@@ -90,6 +94,8 @@ impl HttpContext for Filter {
             if is_reserved_header(&name) {
                 // Only the filter may tell the upstream what it concluded.
                 self.remove_http_request_header(&name);
+            } else if name == ":path" {
+                self.format = std::str::from_utf8(&value).ok().and_then(Format::from_path);
             } else if name.eq_ignore_ascii_case("content-length") {
                 content_length = std::str::from_utf8(&value)
                     .ok()

@@ -2,7 +2,9 @@
 //!
 //! Module map
 //! - `policy`   plugin configuration JSON -> validated [`policy::Policy`]
-//! - `extract`  request body -> the texts to scan
+//! - `extract`  request body -> the texts to scan, by API format (OpenAI chat,
+//!   completions and responses, Anthropic messages, Gemini, plain text) and
+//!   the policy's `text_paths`; one module per format under `extract/`
 //! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
 //! - `response` local replies (403 blocked, 413 too large) in OpenAI error shape
 //! - `metrics`  counter names; the host-side counters (wasm only)

@@ -8,6 +8,8 @@ use std::str::FromStr;
 use sentinel_engines::{Engine, DEFAULT_BLOCK_THRESHOLD};
 use serde::Deserialize;
 
+use crate::extract::{JsonPath, MAX_PATHS};
+
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The filter holds the whole body in the VM before judging it; this bounds
 /// what one request may cost a worker.
@@ -39,6 +41,9 @@ pub struct Policy {
     pub block_threshold: f32,
     pub max_body_bytes: usize,
     pub engines: Vec<Engine>,
+    /// JSON paths whose strings are scanned besides a known API format's
+    /// fields (see [`crate::extract::JsonPath`] for the syntax).
+    pub text_paths: Vec<JsonPath>,
 }
 
 impl Default for Policy {
@@ -48,6 +53,7 @@ impl Default for Policy {
             block_threshold: DEFAULT_BLOCK_THRESHOLD,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             engines: Engine::ALL.to_vec(),
+            text_paths: Vec::new(),
         }
     }
 }
@@ -60,6 +66,7 @@ struct RawPolicy {
     block_threshold: Option<f64>,
     max_body_bytes: Option<u64>,
     engines: Option<Vec<String>>,
+    text_paths: Option<Vec<String>>,
 }
 
 impl Policy {
@@ -94,6 +101,9 @@ impl Policy {
         if let Some(names) = raw.engines {
             policy.engines = parse_engines(&names)?;
         }
+        if let Some(paths) = raw.text_paths {
+            policy.text_paths = parse_text_paths(&paths)?;
+        }
         Ok(policy)
     }
 }
@@ -112,6 +122,24 @@ fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
         }
     }
     Ok(engines)
+}
+
+fn parse_text_paths(paths: &[String]) -> Result<Vec<JsonPath>, String> {
+    if paths.len() > MAX_PATHS {
+        return Err(format!(
+            "text_paths may name at most {MAX_PATHS} paths, got {}",
+            paths.len()
+        ));
+    }
+    let mut parsed: Vec<JsonPath> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let path =
+            JsonPath::parse(path).map_err(|e| format!("text_paths: invalid path {path:?}: {e}"))?;
+        if !parsed.contains(&path) {
+            parsed.push(path);
+        }
+    }
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -210,6 +238,53 @@ mod tests {
         assert!(err.contains("unknown engine \"malware\""), "{err}");
         let err = parse(r#"{"engines":[]}"#).unwrap_err();
         assert!(err.contains("at least one engine"), "{err}");
+    }
+
+    #[test]
+    fn text_paths_are_parsed_and_deduplicated() {
+        let p =
+            parse(r#"{"text_paths":["$.query","$.items[*].body","$.query","$[0].a-b"]}"#).unwrap();
+        let paths: Vec<&str> = p.text_paths.iter().map(JsonPath::as_str).collect();
+        assert_eq!(paths, ["$.query", "$.items[*].body", "$[0].a-b"]);
+        assert_eq!(parse(r#"{"text_paths":[]}"#).unwrap().text_paths, []);
+        assert_eq!(parse(r#"{"text_paths":null}"#), Ok(Policy::default()));
+    }
+
+    #[test]
+    fn invalid_text_path_is_named() {
+        for (bad, why) in [
+            ("query", "must start with `$`"),
+            ("$.items[", "is not closed"),
+            ("$.items['a']", "is not supported"),
+            ("$..body", "recursive descent"),
+            ("$.a.", "empty key"),
+            ("$.*", "use `[*]`"),
+            ("$.a]", "unexpected `]`"),
+            ("$[-1]", "is not supported"),
+            ("$[99999999999999999999999]", "too large"),
+        ] {
+            let err = parse(&format!(
+                r#"{{"text_paths":["$.ok",{}]}}"#,
+                serde_json::json!(bad)
+            ))
+            .unwrap_err();
+            assert!(
+                err.starts_with(&format!("text_paths: invalid path {bad:?}: ")),
+                "{bad}: {err}"
+            );
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        let long = format!("$.{}", "a".repeat(300));
+        let err = parse(&format!(r#"{{"text_paths":["{long}"]}}"#)).unwrap_err();
+        assert!(err.contains("longer than"), "{err}");
+        let deep = format!("${}", "[0]".repeat(40));
+        let err = parse(&format!(r#"{{"text_paths":["{deep}"]}}"#)).unwrap_err();
+        assert!(err.contains("steps"), "{err}");
+        let many: Vec<String> = (0..=MAX_PATHS).map(|i| format!("$.f{i}")).collect();
+        let err = parse(&serde_json::json!({ "text_paths": many }).to_string()).unwrap_err();
+        assert!(err.contains("at most 32 paths"), "{err}");
+        let err = parse(r#"{"text_paths":"$.query"}"#).unwrap_err();
+        assert!(err.starts_with("invalid policy JSON"), "{err}");
     }
 
     #[test]

@@ -48,11 +48,17 @@ impl RootContext for Root {
                 log(
                     LogLevel::Info,
                     &format!(
-                        "configured: mode={} block_threshold={} max_body_bytes={} engines={:?}",
+                        "configured: mode={} block_threshold={} max_body_bytes={} engines={:?} text_paths={:?}",
                         shared.policy.mode.as_str(),
                         shared.policy.block_threshold,
                         shared.policy.max_body_bytes,
                         shared.scanner.engines(),
+                        shared
+                            .policy
+                            .text_paths
+                            .iter()
+                            .map(|p| p.as_str())
+                            .collect::<Vec<_>>(),
                     ),
                 );
                 self.shared = Some(Rc::new(shared));

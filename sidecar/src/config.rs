@@ -1,4 +1,4 @@
-//! Command line: `serve` and `scan`, with environment fallbacks for what a
+//! Command line: `serve`, `scan` and `eval`, with environment fallbacks for what a
 //! Kubernetes manifest sets.
 
 use std::net::SocketAddr;
@@ -24,6 +24,17 @@ pub enum Command {
     /// stdin), one `{"text": ...}` object per line; else stdin, one text per
     /// line. Blank lines are skipped. Exits 0 whatever the verdicts are.
     Scan(ScanArgs),
+    /// Measure the engines on labelled corpora: TP/FP/FN/TN, precision,
+    /// recall and false-positive rate per engine and in total.
+    ///
+    /// Default corpora: every `engines/corpus/*.jsonl` of the workspace plus
+    /// `../shared/corpus/dev.jsonl` when present. An attack counts for its
+    /// labelled engine when blocked with a detection of that engine; for pii
+    /// and secrets a detection suffices (PII alone never blocks), and a
+    /// pii/secrets detection in a text without such a planted value is a
+    /// false positive. Exits 0 whatever the figures; non-zero only on
+    /// unreadable input.
+    Eval(EvalArgs),
 }
 
 // No Debug derive: the URLs may carry passwords and must not reach the logs.
@@ -109,6 +120,21 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub detection: DetectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled JSONL corpus to read (repeatable); replaces the defaults.
+    #[arg(long, value_name = "FILE")]
+    pub corpus: Vec<PathBuf>,
+
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Risk score at or above which a text is blocked (0..=1).
+    #[arg(long, default_value_t = DEFAULT_BLOCK_THRESHOLD, value_parser = parse_threshold)]
+    pub threshold: f32,
 }
 
 fn parse_threshold(s: &str) -> Result<f32, String> {

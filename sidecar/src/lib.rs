@@ -1,7 +1,7 @@
 //! Sentinel Mesh sidecar: the I/O half next to each Envoy.
 //!
 //! Module map:
-//! - [`config`]: command line (`serve`, `scan`) with environment fallbacks.
+//! - [`config`]: command line (`serve`, `scan`, `eval`) with environment fallbacks.
 //! - [`server`]: HTTP service state, routes, `run` (listener + shutdown given).
 //! - [`health`]: `/health` and `/ready` probes.
 //! - [`api`]: `POST /v1/scan`.
@@ -9,6 +9,7 @@
 //! - [`readiness`]: latch that opens once the engines are built.
 //! - [`store`]: Redis Cluster and Postgres handles with health checks.
 //! - [`scan`]: the `scan` CLI (text / lines / JSONL in, JSONL verdicts out).
+//! - [`eval`]: the `eval` CLI (labelled corpora in, precision/recall out).
 //! - [`request`], [`report`]: input record and verdict JSON shared by the CLI
 //!   and the API.
 //! - [`logging`], [`shutdown`]: JSON logs to stderr; SIGTERM / Ctrl-C.
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod health;
 pub mod logging;
 pub mod readiness;

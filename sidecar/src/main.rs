@@ -2,12 +2,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sentinel_sidecar::config::{Cli, Command};
-use sentinel_sidecar::{scan, server};
+use sentinel_sidecar::{eval, scan, server};
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(config) => server::serve(config),
         Command::Scan(args) => scan::run(&args),
+        Command::Eval(args) => eval::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -138,7 +138,23 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     // does not know, are refused before the upstream sees them.
     let before = seen(&stack);
     let odd_shape = json!({"payload": {"deep": [{"note": ATTACK}]}}).to_string();
-    for body in [chat(ATTACK), chat(ATTACK_RU), odd_shape] {
+    let tool_call = json!({"model": "demo", "messages": [
+        {"role": "user", "content": "Look up the order."},
+        {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
+            "function": {"name": "lookup", "arguments": json!({"note": ATTACK}).to_string()}}]}
+    ]})
+    .to_string();
+    let anthropic = json!({"model": "claude", "max_tokens": 64,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": ATTACK}]}]})
+    .to_string();
+    let attacks = [
+        (url.clone(), chat(ATTACK)),
+        (url.clone(), chat(ATTACK_RU)),
+        (url.clone(), odd_shape),
+        (url.clone(), tool_call),
+        (stack.envoy.url("/v1/messages"), anthropic),
+    ];
+    for (url, body) in attacks {
         let response = post(&client, &url, body.clone());
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "blocked: {body}");
         assert_eq!(response.headers()["content-type"], "application/json");
@@ -220,7 +236,7 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         counter(&stats, "sentinel_requests_total") >= 10,
         "requests counted:\n{stats}"
     );
-    assert!(counter(&stats, "sentinel_verdict_block_total") >= 4);
+    assert!(counter(&stats, "sentinel_verdict_block_total") >= 6);
     assert!(counter(&stats, "sentinel_verdict_allow_total") >= 5);
     assert!(counter(&stats, "sentinel_body_too_large_total") >= 1);
     assert!(

@@ -6,7 +6,12 @@
 //! English rule. Word boundaries are ASCII (`(?-u:\b)`): a Unicode `\b`
 //! would push the regex engine off its fast DFA on any non-ASCII text.
 //! Cyrillic rules match stems instead (Russian prefixes make a leading
-//! boundary unhelpful anyway).
+//! boundary unhelpful anyway), and Chinese rules have no boundaries at all
+//! (no spaces between words; an ASCII `\b` never sits between two Chinese
+//! characters). Fullwidth punctuation reaches the rules as ASCII (NFKC).
+//!
+//! Evasion also has rules on the text as written ([`raw_pack`]): look-alike
+//! letters and invisible characters are exactly what folding erases.
 
 use crate::rules::Rule;
 use crate::Engine;
@@ -117,17 +122,21 @@ macro_rules! en_limit_adjective {
     };
 }
 
-/// Romance and German: "without" + restrictions, filters, censorship, rules.
+/// Romance, German and Russian: "without" + restrictions, filters, censorship, rules.
 macro_rules! xx_without_limits {
     () => {
-        r"(?:sin|sans|senza|ohne|без)\s(?:(?:ninguna|ningún|aucune|aucun|alcuna|alcun|jegliche|irgendwelche|каких-либо|всяких|любых|никаких)\s)?(?:restricci\w+|restrictions?|restrizion\w+|einschr(?:ä|ae)nkung\w*|ограничени\w*|filtr\w+|filtre\w*|filter\w*|фильтр\w*|censur\w+|zensur|цензур\w*|limitaci\w+|limitations?|limitazion\w+|правил\w*|regeln|r[eè]gles|reglas|regole)"
+        r"(?:sin|sans|senza|ohne|sem|без)\s(?:(?:ninguna|ningún|aucune|aucun|alcuna|alcun|jegliche|irgendwelche|nenhuma|nenhum|quaisquer|qualquer|каких-либо|всяких|любых|никаких)\s)?(?:restricci\w+|restri[cç][oõ]es|restrictions?|restrizion\w+|einschr(?:ä|ae)nkung\w*|ограничени\w*|filtr\w+|filtre\w*|filter\w*|фильтр\w*|censur\w+|zensur|цензур\w*|limitaci\w+|limita[cç][oõ]es|limitations?|limitazion\w+|правил\w*|regeln|r[eè]gles|reglas|regole|regras|moral\w*|[ée]tica|[ée]thique|ethik|etica|морал\w*|этик\w*)"
     };
 }
 
+mod code_injection;
+pub(crate) mod evasion;
+mod exfiltration;
 mod injection;
 mod jailbreak;
 mod pii;
 mod secrets;
+mod tool_abuse;
 
 /// The rule pack of an engine.
 pub(crate) fn pack(engine: Engine) -> &'static [Rule] {
@@ -136,6 +145,19 @@ pub(crate) fn pack(engine: Engine) -> &'static [Rule] {
         Engine::Jailbreak => jailbreak::RULES,
         Engine::Pii => pii::RULES,
         Engine::Secrets => secrets::RULES,
+        Engine::Evasion => evasion::RULES,
+        Engine::Exfiltration => exfiltration::RULES,
+        Engine::ToolAbuse => tool_abuse::RULES,
+        Engine::CodeInjection => code_injection::RULES,
+    }
+}
+
+/// Rules an engine runs on the text as written, before any folding (only
+/// evasion has them: folding erases exactly what they look for).
+pub(crate) fn raw_pack(engine: Engine) -> &'static [Rule] {
+    match engine {
+        Engine::Evasion => evasion::RAW,
+        _ => &[],
     }
 }
 
@@ -150,13 +172,17 @@ mod tests {
     fn all_rules() -> impl Iterator<Item = (Engine, &'static Rule)> {
         Engine::ALL
             .into_iter()
-            .flat_map(|e| pack(e).iter().map(move |r| (e, r)))
+            .flat_map(|e| pack(e).iter().chain(raw_pack(e)).map(move |r| (e, r)))
     }
 
     #[test]
     fn every_pack_compiles() {
         for engine in Engine::ALL {
-            let rules: Vec<_> = pack(engine).iter().map(|r| (engine, r)).collect();
+            let rules: Vec<_> = pack(engine)
+                .iter()
+                .chain(raw_pack(engine))
+                .map(|r| (engine, r))
+                .collect();
             if let Err(e) = RuleSet::compile(&rules) {
                 panic!("{engine} pack: {e}");
             }
