@@ -22,6 +22,7 @@
 //! | `validators` | checksums and structure checks (Luhn, IBAN, SSN, ...) |
 //! | `packs`      | the rules themselves, one file per engine, as data |
 //! | `verdict`    | detections to risk (noisy-OR of per-engine maxima), dedup |
+//! | `policy`     | a policy's thresholds (global, per engine) and allow-list |
 //! | `detection`  | public types: `Engine`, `Detection`, `Span` |
 //! | `error`      | build errors |
 //!
@@ -36,6 +37,7 @@ mod error;
 mod normalize;
 mod offsets;
 mod packs;
+mod policy;
 mod rules;
 mod scanner;
 mod validators;
@@ -44,5 +46,8 @@ mod views;
 
 pub use detection::{Detection, Engine, Span};
 pub use error::{Error, ErrorKind};
+pub use policy::{
+    Allowlist, PolicyError, Thresholds, MAX_ALLOWLIST_ENTRIES, MAX_ALLOWLIST_ENTRY_LEN,
+};
 pub use scanner::{Scanner, ScannerBuilder};
 pub use verdict::{Decision, Verdict, DEFAULT_BLOCK_THRESHOLD};

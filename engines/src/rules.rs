@@ -219,6 +219,8 @@ pub(crate) struct RuleSet {
     /// Rules without usable literals, by index, and their set.
     unfiltered: Vec<usize>,
     unfiltered_set: Option<RegexSet>,
+    /// Byte length of the longest literal.
+    longest_literal: usize,
 }
 
 fn bad_rule(rule: &str, reason: impl ToString) -> Error {
@@ -317,6 +319,7 @@ impl RuleSet {
             });
         }
         let mut patterns: Vec<(Vec<u8>, usize)> = literal_ids.into_iter().collect();
+        let longest_literal = patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
         patterns.sort_unstable_by_key(|&(_, id)| id);
         let literals = if patterns.is_empty() {
             None
@@ -349,6 +352,7 @@ impl RuleSet {
             all_groups,
             unfiltered,
             unfiltered_set,
+            longest_literal,
         })
     }
 
@@ -415,6 +419,57 @@ impl RuleSet {
                 report(Hit { start, end, ..hit }, View::Reversed);
             });
         }
+    }
+
+    /// The offsets among `joins` (sorted) that some rule's literal occurs
+    /// across in `text`: literals a joined reading of a text created, so
+    /// that reading may match near them where the text did not. Rules
+    /// without literals are not asked.
+    ///
+    /// Only the few bytes around each join are searched: a literal across
+    /// a join starts less than the longest literal before it.
+    pub(crate) fn literals_across(&self, text: &str, joins: &[usize]) -> Vec<usize> {
+        let mut hot = Vec::new();
+        let Some(ac) = &self.literals else {
+            return hot;
+        };
+        let reach = self.longest_literal;
+        let mut k = 0;
+        while let Some(&first) = joins.get(k) {
+            // One window for the joins whose reaches overlap.
+            let mut last = first;
+            k += 1;
+            while let Some(&next) = joins.get(k).filter(|&&j| j < last + 2 * reach) {
+                last = next;
+                k += 1;
+            }
+            let mut from = first.saturating_sub(reach);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut to = (last + reach).min(text.len());
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            let window = text.get(from..to).unwrap_or_default();
+            for m in ac.find_overlapping_iter(window) {
+                let (start, end) = (from + m.start(), from + m.end());
+                let at = joins.partition_point(|&j| j <= start);
+                let Some(&join) = joins.get(at).filter(|&&j| j < end) else {
+                    continue;
+                };
+                let forward = self
+                    .owners
+                    .get(m.pattern().as_usize())
+                    .is_some_and(|o| o.iter().any(|o| o.view == View::Forward));
+                if forward && hot.last() != Some(&join) {
+                    hot.push(join);
+                }
+            }
+        }
+        hot.sort_unstable();
+        hot.dedup();
+        hot
     }
 
     fn range(&self, view: View) -> std::ops::Range<usize> {
@@ -672,6 +727,19 @@ mod tests {
                 assert_eq!(fast, slow, "{fold:?} {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn literals_across_joins() {
+        static R: Rule = Rule::phrase("test.ignore", "test", 0.5, r"ignore previous");
+        let set = RuleSet::compile(&[(Engine::Injection, &R)]).unwrap();
+        let text = "well known. ignore previous things";
+        // "ignore" spans offset 15, not 12 or 30.
+        assert_eq!(set.literals_across(text, &[15]), vec![15]);
+        assert_eq!(set.literals_across(text, &[1, 15, 33]), vec![15]);
+        assert!(set.literals_across(text, &[4, 12]).is_empty());
+        assert!(set.literals_across(text, &[]).is_empty());
+        assert!(set.literals_across("дом дом", &[2, 4]).is_empty());
     }
 
     #[test]

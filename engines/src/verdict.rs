@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::{Detection, Engine};
+use crate::{Detection, Engine, Thresholds};
 
 /// Risk at or above which a request is blocked unless the policy says otherwise.
 pub const DEFAULT_BLOCK_THRESHOLD: f32 = 0.7;
@@ -68,6 +68,44 @@ impl Verdict {
         }
     }
 
+    /// Block when the overall risk reaches the policy's global threshold, or
+    /// when one engine's own risk (its strongest weighted detection, as in
+    /// the noisy-OR) reaches that engine's threshold. Nothing found is always
+    /// allowed.
+    pub fn decide_with(&self, thresholds: &Thresholds) -> Decision {
+        match self.blocking_category(thresholds) {
+            Some(_) => Decision::Block,
+            None => Decision::Allow,
+        }
+    }
+
+    /// Why [`Verdict::decide_with`] blocks, as a category for error codes:
+    /// the [`top_category`](Verdict::top_category) when the overall risk
+    /// blocks, else the strongest detection of an engine over its own
+    /// threshold. `None` when the verdict is allowed.
+    pub fn blocking_category(&self, thresholds: &Thresholds) -> Option<&'static str> {
+        if self.detections.is_empty() {
+            return None;
+        }
+        if self.risk_score >= thresholds.global() {
+            return self.top_category();
+        }
+        let strongest = engine_maxima(&self.detections);
+        let over = |engine: Engine| {
+            thresholds
+                .engine(engine)
+                .zip(strongest[engine_index(engine)])
+                .is_some_and(|(threshold, risk)| risk >= threshold)
+        };
+        let mut best: Option<&Detection> = None;
+        for d in self.detections.iter().filter(|d| over(d.engine)) {
+            if best.is_none_or(|b| d.weighted() > b.weighted()) {
+                best = Some(d);
+            }
+        }
+        best.map(|d| d.category)
+    }
+
     /// Category of the detection that weighs most in the risk (confidence
     /// times engine weight), for error codes. The earliest wins a tie.
     pub fn top_category(&self) -> Option<&'static str> {
@@ -90,7 +128,8 @@ impl Verdict {
     }
 }
 
-fn engine_index(engine: Engine) -> usize {
+/// Position of the engine in [`Engine::ALL`].
+pub(crate) fn engine_index(engine: Engine) -> usize {
     match engine {
         Engine::Injection => 0,
         Engine::Jailbreak => 1,
@@ -103,17 +142,26 @@ fn engine_index(engine: Engine) -> usize {
     }
 }
 
-/// Noisy-OR over the per-engine maxima of the weighted confidences.
-fn risk_of(detections: &[Detection]) -> f32 {
-    let mut strongest = [0.0f32; Engine::ALL.len()];
+/// Each engine's own risk: its strongest weighted confidence, `None` for an
+/// engine with no detection.
+fn engine_maxima(detections: &[Detection]) -> [Option<f32>; Engine::ALL.len()] {
+    let mut strongest = [None::<f32>; Engine::ALL.len()];
     for d in detections {
         let w = d.weighted();
         // NaN never wins a max and is read as no evidence.
         let w = if w.is_nan() { 0.0 } else { w.clamp(0.0, 1.0) };
         let slot = &mut strongest[engine_index(d.engine)];
-        *slot = slot.max(w);
+        *slot = Some(slot.map_or(w, |s| s.max(w)));
     }
-    let all_false_alarms: f32 = strongest.iter().map(|p| 1.0 - p).product();
+    strongest
+}
+
+/// Noisy-OR over the per-engine maxima of the weighted confidences.
+fn risk_of(detections: &[Detection]) -> f32 {
+    let all_false_alarms: f32 = engine_maxima(detections)
+        .iter()
+        .map(|p| 1.0 - p.unwrap_or(0.0))
+        .product();
     (1.0 - all_false_alarms).clamp(0.0, 1.0)
 }
 
@@ -252,6 +300,48 @@ mod tests {
     fn empty_is_zero() {
         assert_eq!(Verdict::from_detections(vec![]).risk_score, 0.0);
         assert_eq!(Verdict::default().top_category(), None);
+    }
+
+    #[test]
+    fn engine_threshold_blocks_on_that_engine_alone() {
+        let pii = Verdict::from_detections(vec![det(Engine::Pii, "email", 0.9, 0, 5)]);
+        let default = Thresholds::default();
+        assert_eq!(pii.decide_with(&default), Decision::Allow);
+        assert_eq!(pii.blocking_category(&default), None);
+        // Weighted 0.45 reaches a PII threshold of 0.4, not one of 0.5.
+        let strict = Thresholds::default().with_engine("pii", 0.4).unwrap();
+        assert_eq!(pii.decide_with(&strict), Decision::Block);
+        assert_eq!(pii.blocking_category(&strict), Some("email"));
+        let lax = Thresholds::default().with_engine("pii", 0.5).unwrap();
+        assert_eq!(pii.decide_with(&lax), Decision::Allow);
+
+        // Below the global threshold, the category is the engine's that fired,
+        // even when another engine weighs more.
+        let mixed = Verdict::from_detections(vec![
+            det(Engine::Injection, "override", 0.44, 0, 5),
+            det(Engine::Pii, "email", 0.85, 6, 9),
+        ]);
+        assert!(mixed.risk_score < DEFAULT_BLOCK_THRESHOLD);
+        assert_eq!(mixed.top_category(), Some("override"));
+        assert_eq!(mixed.blocking_category(&strict), Some("email"));
+        // Over the global threshold, the top category names the block.
+        let global = Thresholds::new(0.5)
+            .unwrap()
+            .with_engine("pii", 0.4)
+            .unwrap();
+        assert_eq!(mixed.blocking_category(&global), Some("override"));
+        // Same as `decide` without engine thresholds.
+        for t in [0.0, 0.3, 0.7, 1.0] {
+            let th = Thresholds::new(t).unwrap();
+            assert_eq!(mixed.decide_with(&th), mixed.decide(t));
+            assert_eq!(Verdict::default().decide_with(&th), Decision::Allow);
+        }
+        // An engine threshold of 0 blocks on any detection of that engine
+        // only.
+        let zero = Thresholds::default().with_engine("secrets", 0.0).unwrap();
+        assert_eq!(pii.decide_with(&zero), Decision::Allow);
+        let secret = Verdict::from_detections(vec![det(Engine::Secrets, "key", 0.0, 0, 5)]);
+        assert_eq!(secret.decide_with(&zero), Decision::Block);
     }
 
     #[test]

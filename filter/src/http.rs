@@ -7,14 +7,12 @@
 
 use std::rc::Rc;
 
-use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::Action;
-use sentinel_engines::Verdict;
-
-use crate::decision::{decide, is_reserved_header, upstream_headers, Outcome};
+use crate::decision::{decide, is_reserved_header, upstream_headers, verdict_of, Outcome};
 use crate::extract::{Body, Format};
 use crate::response::{self, request_id_from_header, LocalResponse};
 use crate::root::Shared;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
 
 pub struct Filter {
     shared: Rc<Shared>,
@@ -36,7 +34,8 @@ impl Filter {
         }
     }
 
-    /// Judges the complete body: scan every text, merge, decide.
+    /// Judges the complete body: scan every text, apply the allow-list,
+    /// merge, decide.
     fn judge(&mut self) -> Action {
         let body = match self.body_size {
             0 => None,
@@ -44,10 +43,9 @@ impl Filter {
         }
         .unwrap_or_default();
         let body = Body::parse(&body);
-        let mut verdict = Verdict::default();
-        for text in body.texts(self.format, &self.shared.policy.text_paths) {
-            verdict.merge(self.shared.scanner.scan(&text));
-        }
+        let policy = &self.shared.policy;
+        let texts = body.texts(self.format, &policy.text_paths);
+        let verdict = verdict_of(&self.shared.scanner, policy, texts);
         let outcome = decide(&verdict, &self.shared.policy);
         self.shared.metrics.outcome(outcome);
         self.shared.metrics.detections(&verdict);

@@ -3,9 +3,10 @@
 //! an error, so a broken policy is refused at configure time instead of being
 //! half applied.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use sentinel_engines::{Engine, DEFAULT_BLOCK_THRESHOLD};
+use sentinel_engines::{Allowlist, Engine, Thresholds};
 use serde::Deserialize;
 
 use crate::extract::{JsonPath, MAX_PATHS};
@@ -37,8 +38,11 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     pub mode: Mode,
-    /// Risk at or above which a request with a detection is blocked.
-    pub block_threshold: f32,
+    /// `block_threshold` (risk at or above which a request with a detection
+    /// is blocked) and the `engine_thresholds`.
+    pub thresholds: Thresholds,
+    /// Phrases and `re:` patterns whose matches are not reported, compiled.
+    pub allowlist: Allowlist,
     pub max_body_bytes: usize,
     pub engines: Vec<Engine>,
     /// JSON paths whose strings are scanned besides a known API format's
@@ -50,7 +54,8 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             mode: Mode::Enforce,
-            block_threshold: DEFAULT_BLOCK_THRESHOLD,
+            thresholds: Thresholds::default(),
+            allowlist: Allowlist::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             engines: Engine::ALL.to_vec(),
             text_paths: Vec::new(),
@@ -64,6 +69,8 @@ impl Default for Policy {
 struct RawPolicy {
     mode: Option<Mode>,
     block_threshold: Option<f64>,
+    engine_thresholds: Option<BTreeMap<String, f64>>,
+    allowlist: Option<Vec<String>>,
     max_body_bytes: Option<u64>,
     engines: Option<Vec<String>>,
     text_paths: Option<Vec<String>>,
@@ -88,7 +95,8 @@ impl Policy {
                     "block_threshold must be between 0 and 1, got {threshold}"
                 ));
             }
-            policy.block_threshold = threshold as f32;
+            policy.thresholds =
+                Thresholds::new(threshold as f32).map_err(|e| format!("block_threshold: {e}"))?;
         }
         if let Some(max) = raw.max_body_bytes {
             if max == 0 || max > MAX_BODY_BYTES_LIMIT as u64 {
@@ -104,8 +112,46 @@ impl Policy {
         if let Some(paths) = raw.text_paths {
             policy.text_paths = parse_text_paths(&paths)?;
         }
+        if let Some(thresholds) = raw.engine_thresholds {
+            policy.thresholds =
+                parse_engine_thresholds(policy.thresholds, &thresholds, &policy.engines)?;
+        }
+        if let Some(entries) = raw.allowlist {
+            policy.allowlist = Allowlist::new(&entries).map_err(|e| e.to_string())?;
+        }
         Ok(policy)
     }
+
+    /// The risk at or above which a request is blocked.
+    pub fn block_threshold(&self) -> f32 {
+        self.thresholds.global()
+    }
+}
+
+/// Adds `engine_thresholds` to the global threshold. A threshold must be in
+/// 0..=1, name an enabled engine and not exceed `block_threshold` (it could
+/// never fire): a no-op setting is refused rather than silently ignored.
+fn parse_engine_thresholds(
+    mut thresholds: Thresholds,
+    raw: &BTreeMap<String, f64>,
+    enabled: &[Engine],
+) -> Result<Thresholds, String> {
+    for (name, &threshold) in raw {
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(format!(
+                "engine_thresholds.{name} must be between 0 and 1, got {threshold}"
+            ));
+        }
+        thresholds = thresholds
+            .with_engine(name, threshold as f32)
+            .map_err(|e| format!("engine_thresholds: {e}"))?;
+        if !enabled.iter().any(|e| e.name() == name) {
+            return Err(format!(
+                "engine_thresholds.{name}: engine {name} is not enabled by `engines`"
+            ));
+        }
+    }
+    Ok(thresholds)
 }
 
 fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
@@ -145,6 +191,7 @@ fn parse_text_paths(paths: &[String]) -> Result<Vec<JsonPath>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sentinel_engines::DEFAULT_BLOCK_THRESHOLD;
 
     fn parse(json: &str) -> Result<Policy, String> {
         Policy::parse(json.as_bytes())
@@ -157,7 +204,9 @@ mod tests {
         }
         let p = Policy::default();
         assert_eq!(p.mode, Mode::Enforce);
-        assert_eq!(p.block_threshold, DEFAULT_BLOCK_THRESHOLD);
+        assert_eq!(p.block_threshold(), DEFAULT_BLOCK_THRESHOLD);
+        assert_eq!(p.thresholds, Thresholds::default());
+        assert!(p.allowlist.is_empty());
         assert_eq!(p.max_body_bytes, 1_048_576);
         assert_eq!(p.engines, Engine::ALL.to_vec());
     }
@@ -170,7 +219,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.mode, Mode::Monitor);
-        assert_eq!(p.block_threshold, 0.5);
+        assert_eq!(p.block_threshold(), 0.5);
         assert_eq!(p.max_body_bytes, 2048);
         assert_eq!(p.engines, vec![Engine::Pii, Engine::Secrets]);
     }
@@ -186,11 +235,11 @@ mod tests {
     #[test]
     fn threshold_bounds_are_inclusive() {
         assert_eq!(
-            parse(r#"{"block_threshold":0}"#).unwrap().block_threshold,
+            parse(r#"{"block_threshold":0}"#).unwrap().block_threshold(),
             0.0
         );
         assert_eq!(
-            parse(r#"{"block_threshold":1}"#).unwrap().block_threshold,
+            parse(r#"{"block_threshold":1}"#).unwrap().block_threshold(),
             1.0
         );
         for bad in ["-0.1", "1.01", "7"] {
@@ -285,6 +334,98 @@ mod tests {
         assert!(err.contains("at most 32 paths"), "{err}");
         let err = parse(r#"{"text_paths":"$.query"}"#).unwrap_err();
         assert!(err.starts_with("invalid policy JSON"), "{err}");
+    }
+
+    #[test]
+    fn engine_thresholds_are_parsed() {
+        let p = parse(r#"{"engine_thresholds":{"pii":0.4,"secrets":0.6}}"#).unwrap();
+        assert_eq!(p.thresholds.engine(Engine::Pii), Some(0.4));
+        assert_eq!(p.thresholds.engine(Engine::Secrets), Some(0.6));
+        assert_eq!(p.thresholds.engine(Engine::Injection), None);
+        assert_eq!(p.block_threshold(), DEFAULT_BLOCK_THRESHOLD);
+        // Order of keys does not matter: block_threshold applies first.
+        let p = parse(r#"{"engine_thresholds":{"pii":0.2},"block_threshold":0.3}"#).unwrap();
+        assert_eq!(p.block_threshold(), 0.3);
+        assert_eq!(p.thresholds.engine(Engine::Pii), Some(0.2));
+        assert_eq!(parse(r#"{"engine_thresholds":{}}"#), Ok(Policy::default()));
+        assert_eq!(
+            parse(r#"{"engine_thresholds":null}"#),
+            Ok(Policy::default())
+        );
+    }
+
+    #[test]
+    fn bad_engine_thresholds_are_named() {
+        for (json, want) in [
+            (
+                r#"{"engine_thresholds":{"pii":1.5}}"#,
+                "engine_thresholds.pii must be between 0 and 1, got 1.5",
+            ),
+            (
+                r#"{"engine_thresholds":{"pii":-0.1}}"#,
+                "engine_thresholds.pii must be between 0 and 1, got -0.1",
+            ),
+            (
+                r#"{"engine_thresholds":{"malware":0.5}}"#,
+                "engine_thresholds: unknown engine \"malware\" (known: injection, jailbreak, \
+                 pii, secrets, evasion, exfiltration, tool_abuse, code_injection)",
+            ),
+            (
+                r#"{"engine_thresholds":{"pii":0.8}}"#,
+                "engine_thresholds: threshold of engine pii (0.8) is above the block threshold",
+            ),
+            (
+                r#"{"engines":["injection"],"engine_thresholds":{"pii":0.4}}"#,
+                "engine_thresholds.pii: engine pii is not enabled by `engines`",
+            ),
+        ] {
+            let err = parse(json).unwrap_err();
+            assert!(err.starts_with(want), "{json}: {err}");
+        }
+        for bad in [
+            r#"{"engine_thresholds":[0.4]}"#,
+            r#"{"engine_thresholds":{"pii":"0.4"}}"#,
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.starts_with("invalid policy JSON"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn allowlist_is_compiled() {
+        let p = parse(
+            r#"{"allowlist":["ignore the previous error","re:AKIA[0-9A-Z]{9}EXAMPLE",
+                "ignore the previous error"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.allowlist.entries(),
+            ["ignore the previous error", "re:AKIA[0-9A-Z]{9}EXAMPLE"]
+        );
+        assert!(parse(r#"{"allowlist":[]}"#).unwrap().allowlist.is_empty());
+        assert_eq!(parse(r#"{"allowlist":null}"#), Ok(Policy::default()));
+    }
+
+    #[test]
+    fn bad_allowlist_entry_is_named() {
+        let err = parse(r#"{"allowlist":["fine","re:foo("]}"#).unwrap_err();
+        assert!(
+            err.starts_with("allowlist entry 2 (\"re:foo(\") is not a valid pattern: "),
+            "{err}"
+        );
+        let err = parse(r#"{"allowlist":[""]}"#).unwrap_err();
+        assert_eq!(err, "allowlist entry 1 (\"\") is an empty phrase");
+        let many: Vec<String> = (0..=sentinel_engines::MAX_ALLOWLIST_ENTRIES)
+            .map(|i| format!("p{i}"))
+            .collect();
+        let err = parse(&serde_json::json!({ "allowlist": many }).to_string()).unwrap_err();
+        assert!(err.contains("at most 256 entries"), "{err}");
+        for bad in [r#"{"allowlist":"foo"}"#, r#"{"allowlist":[3]}"#] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.starts_with("invalid policy JSON"), "{bad}: {err}");
+        }
+        let err = parse(r#"{"allow_list":["x"]}"#).unwrap_err();
+        assert!(err.contains("unknown field `allow_list`"), "{err}");
     }
 
     #[test]

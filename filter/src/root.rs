@@ -1,5 +1,7 @@
 //! The root context: one per plugin and VM (i.e. per worker). It parses the
-//! policy, builds the scanner once and hands both to every request context.
+//! policy (compiling its thresholds and allow-list), builds the scanner once
+//! and hands both to every request context. A policy that does not parse is
+//! refused (`on_configure` returns false) and the previous one, if any, stays.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -48,9 +50,17 @@ impl RootContext for Root {
                 log(
                     LogLevel::Info,
                     &format!(
-                        "configured: mode={} block_threshold={} max_body_bytes={} engines={:?} text_paths={:?}",
+                        "configured: mode={} block_threshold={} engine_thresholds={:?} \
+                         allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?}",
                         shared.policy.mode.as_str(),
-                        shared.policy.block_threshold,
+                        shared.policy.block_threshold(),
+                        shared
+                            .policy
+                            .thresholds
+                            .engines()
+                            .map(|(e, t)| (e.name(), t))
+                            .collect::<Vec<_>>(),
+                        shared.policy.allowlist.len(),
                         shared.policy.max_body_bytes,
                         shared.scanner.engines(),
                         shared

@@ -141,7 +141,11 @@ pub(crate) mod unfolding {
     pub(crate) static SPACED: Rule =
         Rule::phrase("evasion.spaced_letters", "spaced_letters", 0.75, "");
 
-    pub(crate) static ALL: [&Rule; 7] = [
-        &ENCODED, &ROT13, &REVERSED, &HOMOGLYPH, &INVISIBLE, &LEETSPEAK, &SPACED,
+    /// Found once separators inside words were taken out ("for-get your
+    /// guide-lines", "ign.ore").
+    pub(crate) static SPLIT: Rule = Rule::phrase("evasion.split_words", "split_words", 0.75, "");
+
+    pub(crate) static ALL: [&Rule; 8] = [
+        &ENCODED, &ROT13, &REVERSED, &HOMOGLYPH, &INVISIBLE, &LEETSPEAK, &SPACED, &SPLIT,
     ];
 }

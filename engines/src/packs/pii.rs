@@ -90,6 +90,10 @@ const NOT_A_CARD: &[&str] = &[
     "promo code",
 ];
 
+/// Words that make four dotted groups of digits a version or an object
+/// id rather than a card (besides the device ids of [`NOT_A_CARD`]).
+const NOT_A_DOTTED_CARD: &[&str] = &["version", "release", "build", "firmware", "imei", "serial"];
+
 /// Words that make a digit run something other than a phone number.
 const NOT_A_PHONE: &[&str] = &[
     "order",
@@ -198,6 +202,17 @@ pub(crate) static RULES: &[Rule] = &[
         r"(?-u:\b)(?P<v>\d{4}[ -]\d{4}[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{6}[ -]\d{5})(?-u:\b)",
     )
     .validate(Validator::Luhn),
+    // "4772.5452.0200.7060": four groups of four with dots. Not part of a
+    // longer dotted number (a version, an OID) on either side, and not
+    // after a word that makes it one.
+    Rule::value(
+        "pii.credit_card_dotted",
+        CARD,
+        0.9,
+        r"(?:^|[^\w.]|[^\d]\.)(?P<v>\d{4}\.\d{4}\.\d{4}\.\d{4})(?:$|[^\w.]|\.(?:$|[^\w]))",
+    )
+    .validate(Validator::Luhn)
+    .not_near(NOT_A_DOTTED_CARD),
     // 13-19 contiguous digits; Luhn-checked, and not after a word that makes
     // it a device id (IMEIs are 15 Luhn-valid digits, written contiguous).
     Rule::value(
