@@ -53,7 +53,10 @@ fn up(dir: &Path) -> Result<()> {
             "mode": "enforce",
             "block_threshold": 0.7,
             "max_body_bytes": 1_048_576,
-            "engines": ["injection", "jailbreak", "pii", "secrets"]
+            "engines": [
+                "injection", "jailbreak", "evasion", "pii", "secrets",
+                "exfiltration", "tool_abuse", "code_injection"
+            ]
         }),
     })?;
     let status = stack.status();
