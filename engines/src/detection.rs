@@ -1,4 +1,5 @@
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -107,9 +108,11 @@ impl Span {
 pub struct Detection {
     pub engine: Engine,
     /// Threat class, stable for clients (it becomes the error `code`).
-    pub category: &'static str,
-    /// Rule id, unique across all packs.
-    pub rule: &'static str,
+    /// Borrowed for the built-in packs (no allocation per detection); owned
+    /// for a policy's custom rules.
+    pub category: Cow<'static, str>,
+    /// Rule id, unique across all packs and custom rules.
+    pub rule: Cow<'static, str>,
     /// How sure the rule is, 0..=1.
     pub confidence: f32,
     pub span: Span,

@@ -9,7 +9,8 @@ pub struct Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
     UnknownEngine(String),
-    /// A rule's pattern does not compile (a bug in a pack, caught by tests).
+    /// A rule's pattern does not compile (a bug in a pack, caught by
+    /// tests), or a custom rule is invalid; `rule` is its id.
     BadRule {
         rule: String,
         reason: String,
@@ -29,12 +30,16 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            ErrorKind::UnknownEngine(name) => write!(
-                f,
-                "unknown engine {name:?} (known: injection, jailbreak, pii, secrets)"
-            ),
+            ErrorKind::UnknownEngine(name) => {
+                write!(f, "unknown engine {name:?} (known:")?;
+                for (i, engine) in crate::Engine::ALL.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    write!(f, "{sep}{engine}")?;
+                }
+                f.write_str(")")
+            }
             ErrorKind::BadRule { rule, reason } => {
-                write!(f, "rule {rule} does not compile: {reason}")
+                write!(f, "bad rule {rule}: {reason}")
             }
         }
     }

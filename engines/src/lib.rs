@@ -22,6 +22,7 @@
 //! | `validators` | checksums and structure checks (Luhn, IBAN, SSN, ...) |
 //! | `packs`      | the rules themselves, one file per engine, as data |
 //! | `verdict`    | detections to risk (noisy-OR of per-engine maxima), dedup |
+//! | `custom`     | a policy's custom rules: validated, compiled, run on the canonical fold |
 //! | `policy`     | a policy's thresholds (global, per engine) and allow-list |
 //! | `detection`  | public types: `Engine`, `Detection`, `Span` |
 //! | `error`      | build errors |
@@ -31,6 +32,7 @@
 //! the case tests check verdicts and that every rule fires on some case.
 
 mod charmap;
+mod custom;
 mod decode;
 mod detection;
 mod error;
@@ -44,6 +46,7 @@ mod validators;
 mod verdict;
 mod views;
 
+pub use custom::{CustomRule, MAX_CUSTOM_PATTERN_LEN, MAX_CUSTOM_RULES, MAX_CUSTOM_RULE_ID_LEN};
 pub use detection::{Detection, Engine, Span};
 pub use error::{Error, ErrorKind};
 pub use policy::{

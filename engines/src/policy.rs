@@ -370,8 +370,8 @@ mod tests {
         Scanner::builder().build().unwrap()
     }
 
-    fn rules(v: &Verdict) -> Vec<&'static str> {
-        v.detections.iter().map(|d| d.rule).collect()
+    fn rules(v: &Verdict) -> Vec<&str> {
+        v.detections.iter().map(|d| d.rule.as_ref()).collect()
     }
 
     #[test]
@@ -509,8 +509,8 @@ mod tests {
     fn whole_span_match_and_containment() {
         let det = |start, end| Detection {
             engine: Engine::Injection,
-            category: "prompt_injection",
-            rule: "test.rule",
+            category: "prompt_injection".into(),
+            rule: "test.rule".into(),
             confidence: 0.9,
             span: crate::Span { start, end },
         };

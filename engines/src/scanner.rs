@@ -17,9 +17,12 @@
 //! evasion's own raw rules read the text as written (non-ASCII text only:
 //! what they look for is never ASCII).
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 
 use crate::charmap::{is_invisible, is_word_char, script, untag, Script};
+use crate::custom::{CustomRule, CustomRules};
 use crate::decode::Decoders;
 use crate::normalize::{normalize, Fold};
 use crate::packs::evasion::unfolding;
@@ -66,6 +69,8 @@ pub struct Scanner {
     values: RuleSet,
     /// Evasion rules run on the text as written.
     raw: RuleSet,
+    /// The policy's custom rules, run on the canonical fold (empty: free).
+    custom: CustomRules,
     /// Whether phrase hits report the disguise they were found under
     /// (the evasion engine is on).
     unfold: bool,
@@ -75,13 +80,14 @@ pub struct Scanner {
 #[derive(Debug, Default)]
 pub struct ScannerBuilder {
     engines: Option<Vec<Engine>>,
+    custom: Vec<CustomRule>,
 }
 
 fn detection(hit: Hit, span: Span) -> Detection {
     Detection {
         engine: hit.engine,
-        category: hit.rule.category,
-        rule: hit.rule.id,
+        category: Cow::Borrowed(hit.rule.category),
+        rule: Cow::Borrowed(hit.rule.id),
         confidence: hit.rule.confidence,
         span,
     }
@@ -92,8 +98,8 @@ fn detection(hit: Hit, span: Span) -> Detection {
 fn unfolded(disguise: &'static Rule, hit: &Hit, span: Span) -> Detection {
     Detection {
         engine: Engine::Evasion,
-        category: disguise.category,
-        rule: disguise.id,
+        category: Cow::Borrowed(disguise.category),
+        rule: Cow::Borrowed(disguise.id),
         confidence: disguise.confidence.min(hit.rule.confidence),
         span,
     }
@@ -192,18 +198,27 @@ impl Scanner {
     }
 
     /// The categories this scanner can report, sorted and deduplicated
-    /// (for documentation, metrics labels and policy validation).
-    pub fn categories(&self) -> Vec<&'static str> {
-        let mut categories: Vec<_> = self.all_rules().map(|rule| rule.category).collect();
+    /// (for documentation, metrics labels and policy validation), custom
+    /// rules' included.
+    pub fn categories(&self) -> Vec<&str> {
+        let mut categories: Vec<&str> = self
+            .all_rules()
+            .map(|rule| rule.category)
+            .chain(self.custom.rules().map(|r| r.category.as_str()))
+            .collect();
         categories.sort_unstable();
         categories.dedup();
         categories
     }
 
     /// Ids of the compiled rules (`<engine>.<name>`), in pack order, then
-    /// the evasion unfoldings the scanner reports itself.
-    pub fn rule_ids(&self) -> Vec<&'static str> {
-        self.all_rules().map(|rule| rule.id).collect()
+    /// the evasion unfoldings the scanner reports itself, then the custom
+    /// rules.
+    pub fn rule_ids(&self) -> Vec<&str> {
+        self.all_rules()
+            .map(|rule| rule.id)
+            .chain(self.custom.rules().map(|r| r.id.as_str()))
+            .collect()
     }
 
     fn all_rules(&self) -> impl Iterator<Item = &'static Rule> + '_ {
@@ -221,11 +236,16 @@ impl Scanner {
         if !self.phrases.is_empty() {
             self.scan_phrases(text, &mut found);
         }
-        if !self.values.is_empty() {
+        if !self.values.is_empty() || !self.custom.is_empty() {
             let canonical = normalize(text, Fold::Canonical);
             self.values.scan(&canonical.text, |hit| {
                 found.push(detection(hit, canonical.span(hit.start, hit.end)));
             });
+            self.custom.scan(
+                &canonical.text,
+                |start, end| canonical.span(start, end),
+                &mut found,
+            );
         }
         // Look-alike letters and invisible characters are never ASCII.
         if !self.raw.is_empty() && !text.is_ascii() {
@@ -306,9 +326,20 @@ impl ScannerBuilder {
         self
     }
 
-    /// Compiles the selected engines' rule packs. Fails with
-    /// [`ErrorKind::BadRule`](crate::ErrorKind::BadRule) if a pattern does
-    /// not compile (the pack tests make sure none ships).
+    /// Adds rules supplied at run time (see [`CustomRule`]): validated and
+    /// compiled by [`build`](ScannerBuilder::build). They run on the
+    /// canonical fold (case kept: write `(?i)` for case-insensitive).
+    pub fn custom_rules(mut self, rules: Vec<CustomRule>) -> Self {
+        self.custom = rules;
+        self
+    }
+
+    /// Compiles the selected engines' rule packs and the custom rules.
+    /// Fails with [`ErrorKind::BadRule`](crate::ErrorKind::BadRule), naming
+    /// the rule, if a pattern does not compile (the pack tests make sure
+    /// none ships) or a custom rule is invalid (bad id, category,
+    /// confidence or pattern, an id already taken, an engine not selected,
+    /// more than [`MAX_CUSTOM_RULES`](crate::MAX_CUSTOM_RULES)).
     pub fn build(self) -> Result<Scanner, Error> {
         let mut engines = Vec::new();
         for engine in self.engines.unwrap_or_else(|| Engine::ALL.to_vec()) {
@@ -327,7 +358,20 @@ impl ScannerBuilder {
             .iter()
             .flat_map(|&e| raw_pack(e).iter().map(move |r| (e, r)))
             .collect();
+        let custom = if self.custom.is_empty() {
+            CustomRules::default()
+        } else {
+            let builtin = |id: &str| {
+                Engine::ALL
+                    .iter()
+                    .flat_map(|&e| pack(e).iter().chain(raw_pack(e)))
+                    .chain(unfolding::ALL.iter().copied())
+                    .any(|r| r.id == id)
+            };
+            CustomRules::compile(self.custom, &engines, builtin)?
+        };
         Ok(Scanner {
+            custom,
             phrases: RuleSet::compile(&rules_of(Fold::Phrase))?,
             values: RuleSet::compile(&rules_of(Fold::Canonical))?,
             raw: RuleSet::compile(&raw)?,
@@ -423,11 +467,11 @@ mod tests {
         assert!(v.risk_score > 0.95);
     }
 
-    fn evasion_of(v: &Verdict) -> Vec<(&'static str, Span)> {
+    fn evasion_of(v: &Verdict) -> Vec<(&str, Span)> {
         v.detections
             .iter()
             .filter(|d| d.engine == Engine::Evasion)
-            .map(|d| (d.category, d.span))
+            .map(|d| (d.category.as_ref(), d.span))
             .collect()
     }
 

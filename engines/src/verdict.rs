@@ -83,12 +83,18 @@ impl Verdict {
     /// the [`top_category`](Verdict::top_category) when the overall risk
     /// blocks, else the strongest detection of an engine over its own
     /// threshold. `None` when the verdict is allowed.
-    pub fn blocking_category(&self, thresholds: &Thresholds) -> Option<&'static str> {
+    pub fn blocking_category(&self, thresholds: &Thresholds) -> Option<&str> {
+        self.blocking_detection(thresholds)
+            .map(|d| d.category.as_ref())
+    }
+
+    /// The detection whose category [`Verdict::blocking_category`] names.
+    pub fn blocking_detection(&self, thresholds: &Thresholds) -> Option<&Detection> {
         if self.detections.is_empty() {
             return None;
         }
         if self.risk_score >= thresholds.global() {
-            return self.top_category();
+            return self.top_detection();
         }
         let strongest = engine_maxima(&self.detections);
         let over = |engine: Engine| {
@@ -103,19 +109,24 @@ impl Verdict {
                 best = Some(d);
             }
         }
-        best.map(|d| d.category)
+        best
     }
 
     /// Category of the detection that weighs most in the risk (confidence
     /// times engine weight), for error codes. The earliest wins a tie.
-    pub fn top_category(&self) -> Option<&'static str> {
+    pub fn top_category(&self) -> Option<&str> {
+        self.top_detection().map(|d| d.category.as_ref())
+    }
+
+    /// The detection whose category [`Verdict::top_category`] names.
+    pub fn top_detection(&self) -> Option<&Detection> {
         let mut best: Option<&Detection> = None;
         for d in &self.detections {
             if best.is_none_or(|b| d.weighted() > b.weighted()) {
                 best = Some(d);
             }
         }
-        best.map(|d| d.category)
+        best
     }
 
     /// Folds the verdict of another text of the same request into this one.
@@ -169,7 +180,7 @@ fn risk_of(detections: &[Detection]) -> f32 {
 /// through several views of the text), then sorts by span start.
 fn fold_repeats(mut detections: Vec<Detection>) -> Vec<Detection> {
     detections.sort_by(|a, b| {
-        (a.rule, a.span.start, a.span.end).cmp(&(b.rule, b.span.start, b.span.end))
+        (&a.rule, a.span.start, a.span.end).cmp(&(&b.rule, b.span.start, b.span.end))
     });
     let mut out: Vec<Detection> = Vec::with_capacity(detections.len());
     for d in detections {
@@ -214,7 +225,7 @@ fn collapse_values(detections: Vec<Detection>) -> Vec<Detection> {
 
 fn sort_by_position(detections: &mut [Detection]) {
     detections.sort_by(|a, b| {
-        (a.span.start, a.span.end, a.rule).cmp(&(b.span.start, b.span.end, b.rule))
+        (a.span.start, a.span.end, &a.rule).cmp(&(b.span.start, b.span.end, &b.rule))
     });
 }
 
@@ -232,8 +243,8 @@ mod tests {
     ) -> Detection {
         Detection {
             engine,
-            category: rule,
-            rule,
+            category: rule.into(),
+            rule: rule.into(),
             confidence,
             span: Span { start, end },
         }
@@ -279,7 +290,7 @@ mod tests {
         let rules: Vec<_> = v
             .detections
             .iter()
-            .map(|d| (d.rule, d.span.start, d.span.end))
+            .map(|d| (d.rule.as_ref(), d.span.start, d.span.end))
             .collect();
         assert_eq!(rules, vec![("a", 0, 10), ("anthropic", 20, 62)]);
         assert!((v.detections[0].confidence - 0.9).abs() < 1e-6);

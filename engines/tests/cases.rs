@@ -60,7 +60,11 @@ fn run(file: &str) {
                 .unwrap_or_default()
         };
         let verdict = scanner.scan(text);
-        let got: BTreeSet<&str> = verdict.detections.iter().map(|d| d.category).collect();
+        let got: BTreeSet<&str> = verdict
+            .detections
+            .iter()
+            .map(|d| d.category.as_ref())
+            .collect();
         let mut problems = Vec::new();
         if verdict.decide(DEFAULT_BLOCK_THRESHOLD) != want {
             problems.push(format!(
@@ -80,7 +84,7 @@ fn run(file: &str) {
             }
         }
         if !problems.is_empty() {
-            let rules: Vec<_> = verdict.detections.iter().map(|d| d.rule).collect();
+            let rules: Vec<_> = verdict.detections.iter().map(|d| d.rule.as_ref()).collect();
             failures.push(format!(
                 "{file}:{}: {}\n    text: {text:?}\n    rules: {rules:?}",
                 n + 1,
@@ -147,13 +151,13 @@ fn every_rule_fires_somewhere() {
         for line in read(file).lines().filter(|l| !l.trim().is_empty()) {
             let case: Value = serde_json::from_str(line).expect("case");
             let verdict = scanner.scan(case["text"].as_str().expect("text"));
-            fired.extend(verdict.detections.iter().map(|d| d.rule));
+            fired.extend(verdict.detections.iter().map(|d| d.rule.to_string()));
         }
     }
     let silent: Vec<_> = scanner
         .rule_ids()
         .into_iter()
-        .filter(|id| !fired.contains(id))
+        .filter(|id| !fired.contains(*id))
         .collect();
     assert!(silent.is_empty(), "rules no case exercises: {silent:?}");
 }

@@ -45,7 +45,7 @@ fn dev_corpus_recall_and_false_positives() {
         let id = row["id"].as_str().unwrap_or("?");
         let verdict = scanner.scan(text);
         let blocked = verdict.decide(DEFAULT_BLOCK_THRESHOLD) == Decision::Block;
-        let rules: Vec<_> = verdict.detections.iter().map(|d| d.rule).collect();
+        let rules: Vec<_> = verdict.detections.iter().map(|d| d.rule.as_ref()).collect();
         match row["label"].as_str() {
             Some("attack") => {
                 attacks += 1;

@@ -213,7 +213,7 @@ fn redacting_spans_removes_exactly_the_planted_value() {
                 let found: Vec<_> = verdict
                     .detections
                     .iter()
-                    .map(|d| (d.category, &text[d.span.start..d.span.end]))
+                    .map(|d| (d.category.as_ref(), &text[d.span.start..d.span.end]))
                     .collect();
                 let inner = core(p);
                 let expected = template.replace(

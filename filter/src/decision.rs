@@ -1,6 +1,8 @@
 //! Verdict + policy -> what happens to the request, and the `x-sentinel-*`
 //! headers that tell the upstream what the filter concluded.
 
+use std::borrow::Cow;
+
 use sentinel_engines::{Scanner, Verdict};
 
 use crate::policy::{Mode, Policy};
@@ -11,16 +13,16 @@ pub const RISK_HEADER: &str = "x-sentinel-risk";
 pub const VERDICT_HEADER: &str = "x-sentinel-verdict";
 pub const MODE_HEADER: &str = "x-sentinel-mode";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Allow,
     /// Refuse the request (enforce mode).
     Block {
-        category: &'static str,
+        category: Cow<'static, str>,
     },
     /// Would block, but monitor mode lets it through.
     Monitor {
-        category: &'static str,
+        category: Cow<'static, str>,
     },
 }
 
@@ -46,7 +48,11 @@ where
 /// detection", never "block everything" (an empty verdict has no category
 /// to name in the error).
 pub fn decide(verdict: &Verdict, policy: &Policy) -> Outcome {
-    match verdict.blocking_category(&policy.thresholds) {
+    // Borrowed for a built-in rule's category: no allocation.
+    match verdict
+        .blocking_detection(&policy.thresholds)
+        .map(|d| d.category.clone())
+    {
         Some(category) => match policy.mode {
             Mode::Enforce => Outcome::Block { category },
             Mode::Monitor => Outcome::Monitor { category },
@@ -56,7 +62,7 @@ pub fn decide(verdict: &Verdict, policy: &Policy) -> Outcome {
 }
 
 impl Outcome {
-    pub fn verdict(self) -> &'static str {
+    pub fn verdict(&self) -> &'static str {
         match self {
             Outcome::Allow => "allow",
             Outcome::Block { .. } | Outcome::Monitor { .. } => "block",
@@ -65,7 +71,7 @@ impl Outcome {
 }
 
 /// The headers added to a request that goes upstream.
-pub fn upstream_headers(risk: f32, outcome: Outcome, mode: Mode) -> [(&'static str, String); 3] {
+pub fn upstream_headers(risk: f32, outcome: &Outcome, mode: Mode) -> [(&'static str, String); 3] {
     [
         (RISK_HEADER, format_risk(risk)),
         (VERDICT_HEADER, outcome.verdict().to_string()),
@@ -97,8 +103,8 @@ mod tests {
     fn detection(category: &'static str, confidence: f32) -> Detection {
         Detection {
             engine: Engine::Injection,
-            category,
-            rule: "test-rule",
+            category: category.into(),
+            rule: "test-rule".into(),
             confidence,
             span: Span { start: 0, end: 1 },
         }
@@ -134,13 +140,13 @@ mod tests {
         assert_eq!(
             decide(&v, &policy(Mode::Enforce, 0.93)),
             Outcome::Block {
-                category: "prompt_injection"
+                category: "prompt_injection".into()
             }
         );
         assert_eq!(
             decide(&v, &policy(Mode::Monitor, 0.7)),
             Outcome::Monitor {
-                category: "prompt_injection"
+                category: "prompt_injection".into()
             }
         );
     }
@@ -150,7 +156,12 @@ mod tests {
         let p = policy(Mode::Enforce, 0.0);
         assert_eq!(decide(&Verdict::default(), &p), Outcome::Allow);
         let v = verdict(0.01, vec![detection("pii", 0.01)]);
-        assert_eq!(decide(&v, &p), Outcome::Block { category: "pii" });
+        assert_eq!(
+            decide(&v, &p),
+            Outcome::Block {
+                category: "pii".into()
+            }
+        );
     }
 
     #[test]
@@ -162,8 +173,13 @@ mod tests {
         assert!(!v.detections.is_empty());
         assert_eq!(decide(&v, &default), Outcome::Allow);
         let strict = Policy::parse(br#"{"engine_thresholds":{"pii":0.4}}"#).unwrap();
-        let category = v.detections[0].category;
-        assert_eq!(decide(&v, &strict), Outcome::Block { category });
+        let category = v.detections[0].category.clone();
+        assert_eq!(
+            decide(&v, &strict),
+            Outcome::Block {
+                category: category.clone()
+            }
+        );
         let monitor =
             Policy::parse(br#"{"mode":"monitor","engine_thresholds":{"pii":0.4}}"#).unwrap();
         assert_eq!(decide(&v, &monitor), Outcome::Monitor { category });
@@ -208,23 +224,25 @@ mod tests {
         assert_eq!(
             decide(&v, &policy),
             Outcome::Block {
-                category: "aws_access_key"
+                category: "aws_access_key".into()
             }
         );
     }
 
     #[test]
     fn upstream_headers_tag_risk_verdict_and_mode() {
-        let monitor = Outcome::Monitor { category: "pii" };
+        let monitor = Outcome::Monitor {
+            category: "pii".into(),
+        };
         assert_eq!(
-            upstream_headers(0.926, monitor, Mode::Monitor),
+            upstream_headers(0.926, &monitor, Mode::Monitor),
             [
                 (RISK_HEADER, "0.93".to_string()),
                 (VERDICT_HEADER, "block".to_string()),
                 (MODE_HEADER, "monitor".to_string()),
             ]
         );
-        let allow = upstream_headers(0.0, Outcome::Allow, Mode::Enforce);
+        let allow = upstream_headers(0.0, &Outcome::Allow, Mode::Enforce);
         assert_eq!(allow[0].1, "0.00");
         assert_eq!(allow[1].1, "allow");
         assert_eq!(allow[2].1, "enforce");

@@ -47,14 +47,14 @@ impl Filter {
         let texts = body.texts(self.format, &policy.text_paths);
         let verdict = verdict_of(&self.shared.scanner, policy, texts);
         let outcome = decide(&verdict, &self.shared.policy);
-        self.shared.metrics.outcome(outcome);
+        self.shared.metrics.outcome(&outcome);
         self.shared.metrics.detections(&verdict);
-        match outcome {
+        match &outcome {
             Outcome::Block { category } => {
                 let reply = response::blocked(category, &self.request_id());
                 self.reply(reply)
             }
-            Outcome::Allow | Outcome::Monitor { .. } => self.forward(verdict.risk_score, outcome),
+            Outcome::Allow | Outcome::Monitor { .. } => self.forward(verdict.risk_score, &outcome),
         }
     }
 
@@ -64,7 +64,7 @@ impl Filter {
         self.reply(reply)
     }
 
-    fn forward(&self, risk: f32, outcome: Outcome) -> Action {
+    fn forward(&self, risk: f32, outcome: &Outcome) -> Action {
         for (name, value) in upstream_headers(risk, outcome, self.shared.policy.mode) {
             self.set_http_request_header(name, Some(&value));
         }
@@ -102,8 +102,8 @@ impl HttpContext for Filter {
         }
         if end_of_stream {
             // No body, nothing to scan (a plain GET).
-            self.shared.metrics.outcome(Outcome::Allow);
-            return self.forward(0.0, Outcome::Allow);
+            self.shared.metrics.outcome(&Outcome::Allow);
+            return self.forward(0.0, &Outcome::Allow);
         }
         // A declared length over the limit is refused before any buffering.
         if content_length.is_some_and(|n| n > self.shared.policy.max_body_bytes as u64) {

@@ -46,7 +46,8 @@ mod host {
         body_too_large: u32,
         /// Category counters, defined on first use: the engines do not list
         /// their categories up front.
-        categories: RefCell<HashMap<&'static str, u32>>,
+        /// Keyed by category name; a custom rule's category is owned.
+        categories: RefCell<HashMap<String, u32>>,
     }
 
     impl Metrics {
@@ -69,7 +70,7 @@ mod host {
             increment(self.body_too_large);
         }
 
-        pub fn outcome(&self, outcome: Outcome) {
+        pub fn outcome(&self, outcome: &Outcome) {
             increment(match outcome {
                 Outcome::Allow => self.allow,
                 Outcome::Block { .. } => self.block,
@@ -79,21 +80,25 @@ mod host {
 
         /// Counts each category of the verdict once.
         pub fn detections(&self, verdict: &Verdict) {
-            let mut seen: Vec<&'static str> = Vec::new();
+            let mut seen: Vec<&str> = Vec::new();
             for detection in &verdict.detections {
-                if !seen.contains(&detection.category) {
-                    seen.push(detection.category);
-                    self.category(detection.category);
+                let category = detection.category.as_ref();
+                if !seen.contains(&category) {
+                    seen.push(category);
+                    self.category(category);
                 }
             }
         }
 
-        fn category(&self, category: &'static str) {
+        fn category(&self, category: &str) {
             let mut ids = self.categories.borrow_mut();
             let id = match ids.get(category) {
                 Some(&id) => id,
                 None => match counter(&super::category_metric(category)) {
-                    Ok(id) => *ids.entry(category).or_insert(id),
+                    Ok(id) => {
+                        ids.insert(category.to_string(), id);
+                        id
+                    }
                     // Uncounted is better than failing the request.
                     Err(_) => return,
                 },

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use sentinel_engines::{Allowlist, Engine, Thresholds};
+use sentinel_engines::{Allowlist, CustomRule, Engine, Scanner, Thresholds};
 use serde::Deserialize;
 
 use crate::extract::{JsonPath, MAX_PATHS};
@@ -48,6 +48,9 @@ pub struct Policy {
     /// JSON paths whose strings are scanned besides a known API format's
     /// fields (see [`crate::extract::JsonPath`] for the syntax).
     pub text_paths: Vec<JsonPath>,
+    /// Rules added to the packs; validated and compiled by
+    /// [`Policy::scanner`], which refuses a bad one by id.
+    pub custom_rules: Vec<CustomRule>,
 }
 
 impl Default for Policy {
@@ -59,6 +62,7 @@ impl Default for Policy {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             engines: Engine::ALL.to_vec(),
             text_paths: Vec::new(),
+            custom_rules: Vec::new(),
         }
     }
 }
@@ -74,6 +78,18 @@ struct RawPolicy {
     max_body_bytes: Option<u64>,
     engines: Option<Vec<String>>,
     text_paths: Option<Vec<String>>,
+    custom_rules: Option<Vec<RawCustomRule>>,
+}
+
+/// One `custom_rules` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCustomRule {
+    id: String,
+    engine: String,
+    category: String,
+    confidence: f64,
+    pattern: String,
 }
 
 impl Policy {
@@ -119,7 +135,20 @@ impl Policy {
         if let Some(entries) = raw.allowlist {
             policy.allowlist = Allowlist::new(&entries).map_err(|e| e.to_string())?;
         }
+        if let Some(rules) = raw.custom_rules {
+            policy.custom_rules = parse_custom_rules(rules)?;
+        }
         Ok(policy)
+    }
+
+    /// The scanner this policy asks for: its engines and custom rules,
+    /// compiled. A bad custom rule is refused with a message naming its id.
+    pub fn scanner(&self) -> Result<Scanner, String> {
+        Scanner::builder()
+            .engines(&self.engines)
+            .custom_rules(self.custom_rules.clone())
+            .build()
+            .map_err(|e| format!("cannot build the engines: {e}"))
     }
 
     /// The risk at or above which a request is blocked.
@@ -157,7 +186,7 @@ fn parse_engine_thresholds(
 fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
     if names.is_empty() {
         return Err("engines must name at least one engine \
-                    (known: injection, jailbreak, pii, secrets)"
+                    (known: injection, jailbreak, pii, secrets, evasion, exfiltration, tool_abuse, code_injection)"
             .to_string());
     }
     let mut engines = Vec::with_capacity(names.len());
@@ -168,6 +197,31 @@ fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
         }
     }
     Ok(engines)
+}
+
+/// Turns `custom_rules` into engine rules; the engines validate the rest
+/// (id, category, confidence, pattern, limits) when the scanner is built.
+fn parse_custom_rules(raw: Vec<RawCustomRule>) -> Result<Vec<CustomRule>, String> {
+    if raw.len() > sentinel_engines::MAX_CUSTOM_RULES {
+        return Err(format!(
+            "custom_rules may hold at most {} rules, got {}",
+            sentinel_engines::MAX_CUSTOM_RULES,
+            raw.len()
+        ));
+    }
+    raw.into_iter()
+        .map(|r| {
+            let engine = Engine::from_str(&r.engine)
+                .map_err(|e| format!("custom_rules: rule {:?}: {e}", r.id))?;
+            Ok(CustomRule {
+                id: r.id,
+                engine,
+                category: r.category,
+                confidence: r.confidence as f32,
+                pattern: r.pattern,
+            })
+        })
+        .collect()
 }
 
 fn parse_text_paths(paths: &[String]) -> Result<Vec<JsonPath>, String> {
@@ -426,6 +480,68 @@ mod tests {
         }
         let err = parse(r#"{"allow_list":["x"]}"#).unwrap_err();
         assert!(err.contains("unknown field `allow_list`"), "{err}");
+    }
+
+    const CUSTOM: &str = r#"{"custom_rules": [{"id": "acme.codename", "engine": "secrets",
+        "category": "internal_codename", "confidence": 0.95,
+        "pattern": "(?i)project\\s+bluebird"}]}"#;
+
+    #[test]
+    fn custom_rules_are_parsed_and_fire() {
+        let p = parse(CUSTOM).unwrap();
+        assert_eq!(
+            p.custom_rules,
+            vec![CustomRule {
+                id: "acme.codename".into(),
+                engine: Engine::Secrets,
+                category: "internal_codename".into(),
+                confidence: 0.95,
+                pattern: r"(?i)project\s+bluebird".into(),
+            }]
+        );
+        let scanner = p.scanner().unwrap();
+        let v = scanner.scan("about Project  Bluebird");
+        assert_eq!(v.top_category(), Some("internal_codename"));
+        assert!(parse(r#"{"custom_rules": []}"#).unwrap().scanner().is_ok());
+    }
+
+    #[test]
+    fn bad_custom_rule_is_refused_by_id() {
+        let bad_regex = CUSTOM.replace(r"(?i)project", "(?i)(project");
+        let err = parse(&bad_regex).unwrap().scanner().unwrap_err();
+        assert!(err.contains("acme.codename"), "{err}");
+        for (from, to) in [
+            ("acme.codename", "injection.ignore_previous"),
+            ("\"secrets\"", "\"nope\""),
+            ("0.95", "1.5"),
+            ("internal_codename", "Internal Codename"),
+        ] {
+            let json = CUSTOM.replace(from, to);
+            let err = parse(&json)
+                .and_then(|p| p.scanner().map(|_| ()))
+                .unwrap_err();
+            let id = if from == "acme.codename" {
+                to
+            } else {
+                "acme.codename"
+            };
+            assert!(err.contains(id), "{json}: {err}");
+        }
+        // An engine the policy does not enable.
+        let json = CUSTOM.replace(
+            "{\"custom_rules\"",
+            "{\"engines\": [\"injection\"], \"custom_rules\"",
+        );
+        let err = parse(&json).unwrap().scanner().unwrap_err();
+        assert!(
+            err.contains("acme.codename") && err.contains("not enabled"),
+            "{err}"
+        );
+        // Unknown and missing fields of a rule.
+        let err =
+            parse(&CUSTOM.replace("\"pattern\"", "\"severity\": 1, \"pattern\"")).unwrap_err();
+        assert!(err.contains("severity"), "{err}");
+        assert!(parse(&CUSTOM.replace("\"confidence\": 0.95,", "")).is_err());
     }
 
     #[test]

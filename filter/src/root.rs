@@ -51,7 +51,8 @@ impl RootContext for Root {
                     LogLevel::Info,
                     &format!(
                         "configured: mode={} block_threshold={} engine_thresholds={:?} \
-                         allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?}",
+                         allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
+                         custom_rules={:?}",
                         shared.policy.mode.as_str(),
                         shared.policy.block_threshold(),
                         shared
@@ -68,6 +69,12 @@ impl RootContext for Root {
                             .text_paths
                             .iter()
                             .map(|p| p.as_str())
+                            .collect::<Vec<_>>(),
+                        shared
+                            .policy
+                            .custom_rules
+                            .iter()
+                            .map(|r| r.id.as_str())
                             .collect::<Vec<_>>(),
                     ),
                 );
@@ -98,10 +105,8 @@ impl Root {
     fn configure(&self) -> Result<Shared, String> {
         let config = self.get_plugin_configuration().unwrap_or_default();
         let policy = Policy::parse(&config)?;
-        let scanner = Scanner::builder()
-            .engines(&policy.engines)
-            .build()
-            .map_err(|e| format!("cannot build the engines: {e}"))?;
+        // A bad custom rule fails here, naming it; the previous policy stays.
+        let scanner = policy.scanner()?;
         let metrics = Metrics::define()?;
         let configured_at = self
             .get_current_time()

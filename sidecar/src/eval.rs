@@ -259,7 +259,7 @@ struct Outcome<'a> {
     row: &'a Row,
     blocked: bool,
     detected: BTreeSet<&'static str>,
-    rules: Vec<&'static str>,
+    rules: Vec<String>,
 }
 
 impl Outcome<'_> {
@@ -316,7 +316,7 @@ pub struct Listed {
     /// Missed: the expected engine; false positive: the engines counted FP.
     pub engines: Vec<String>,
     pub blocked: bool,
-    pub rules: Vec<&'static str>,
+    pub rules: Vec<String>,
     pub text: String,
 }
 
@@ -355,7 +355,11 @@ pub fn evaluate(scanner: &Scanner, rows: &[Row], threshold: f32) -> Report {
                 row,
                 blocked: verdict.decide(threshold) == Decision::Block,
                 detected: verdict.detections.iter().map(|d| d.engine.name()).collect(),
-                rules: verdict.detections.iter().map(|d| d.rule).collect(),
+                rules: verdict
+                    .detections
+                    .iter()
+                    .map(|d| d.rule.to_string())
+                    .collect(),
             }
         })
         .collect();

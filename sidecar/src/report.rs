@@ -1,6 +1,8 @@
 //! The verdict as JSON: one shape for the `scan` CLI and for `/v1/scan`, so
 //! the two can never drift apart.
 
+use std::borrow::Cow;
+
 use sentinel_engines::{Detection, Verdict};
 use serde::Serialize;
 
@@ -16,8 +18,8 @@ pub struct VerdictReport {
 #[derive(Debug, Serialize)]
 pub struct DetectionReport {
     pub engine: &'static str,
-    pub category: &'static str,
-    pub rule: &'static str,
+    pub category: Cow<'static, str>,
+    pub rule: Cow<'static, str>,
     pub confidence: f32,
     pub start: usize,
     pub end: usize,
@@ -41,8 +43,8 @@ impl From<&Detection> for DetectionReport {
     fn from(d: &Detection) -> Self {
         DetectionReport {
             engine: d.engine.name(),
-            category: d.category,
-            rule: d.rule,
+            category: d.category.clone(),
+            rule: d.rule.clone(),
             confidence: d.confidence,
             start: d.span.start,
             end: d.span.end,
@@ -61,8 +63,8 @@ mod tests {
             risk_score: 0.93,
             detections: vec![Detection {
                 engine: Engine::Injection,
-                category: "instruction_override",
-                rule: "injection.ignore_previous",
+                category: "instruction_override".into(),
+                rule: "injection.ignore_previous".into(),
                 confidence: 0.9,
                 span: Span { start: 0, end: 31 },
             }],

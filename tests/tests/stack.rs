@@ -92,7 +92,10 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         profile: "debug",
         policy: json!({"mode": "enforce", "block_threshold": 0.7, "max_body_bytes": MAX_BODY,
             "engine_thresholds": {"pii": 0.4},
-            "allowlist": ["ignore the previous instructions in the README"]}),
+            "allowlist": ["ignore the previous instructions in the README"],
+            "custom_rules": [{"id": "acme.codename", "engine": "secrets",
+                "category": "internal_codename", "confidence": 0.95,
+                "pattern": "(?i)project\\s+bluebird"}]}),
     })
     .expect("the stack starts");
     let client = http::client();
@@ -215,6 +218,15 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     let response = post(&client, &url, chat(PII));
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "pii threshold");
     assert_eq!(error_of(response)["code"], "email");
+    assert_eq!(seen(&stack), before + 1);
+    // The policy's custom rule blocks under its own category.
+    let response = post(
+        &client,
+        &url,
+        chat("What is the status of PROJECT Bluebird?"),
+    );
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "custom rule");
+    assert_eq!(error_of(response)["code"], "internal_codename");
     assert_eq!(seen(&stack), before + 1);
 
     // Bad input gets an answer, never a dead VM: not JSON, invalid UTF-8,
