@@ -19,21 +19,9 @@ use std::time::{Duration, Instant};
 
 use sentinel_engines::Scanner;
 
-/// Deterministic xorshift.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// Ordinary prompts: English and Russian prose, code, JSON-ish text,
 /// support questions that mention security innocently.
@@ -83,9 +71,9 @@ fn text(rng: &mut Rng, len: usize, attack_every: u64) -> String {
     let mut s = String::with_capacity(len + 256);
     while s.len() < len {
         if attack_every > 0 && rng.next().is_multiple_of(attack_every) {
-            s.push_str(rng.pick(ATTACKS));
+            s.push_str(rng.pick::<&str>(ATTACKS));
         } else {
-            s.push_str(rng.pick(BENIGN));
+            s.push_str(rng.pick::<&str>(BENIGN));
         }
     }
     let mut end = len;

@@ -59,6 +59,11 @@ impl Engine {
         }
     }
 
+    /// Position in [`Engine::ALL`] (declaration order), for per-engine arrays.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Engine::Injection => "injection",
@@ -122,5 +127,17 @@ impl Detection {
     /// This detection's share of the risk: confidence times engine weight.
     pub fn weighted(&self) -> f32 {
         self.confidence * self.engine.weight()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_engines_in_declaration_order() {
+        for (i, engine) in Engine::ALL.into_iter().enumerate() {
+            assert_eq!(engine.index(), i, "{engine}");
+        }
     }
 }

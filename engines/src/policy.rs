@@ -21,7 +21,6 @@ use std::str::FromStr;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::verdict::engine_index;
 use crate::{Detection, Engine, Verdict, DEFAULT_BLOCK_THRESHOLD};
 
 /// Most entries an allow-list may hold.
@@ -115,7 +114,7 @@ impl Thresholds {
                 self.global
             )));
         }
-        self.per_engine[engine_index(engine)] = Some(threshold);
+        self.per_engine[engine.index()] = Some(threshold);
         Ok(self)
     }
 
@@ -126,7 +125,7 @@ impl Thresholds {
 
     /// The engine's own threshold, if the policy sets one.
     pub fn engine(&self, engine: Engine) -> Option<f32> {
-        self.per_engine[engine_index(engine)]
+        self.per_engine[engine.index()]
     }
 
     /// The engines that have their own threshold, in [`Engine::ALL`] order.

@@ -100,7 +100,7 @@ impl Verdict {
         let over = |engine: Engine| {
             thresholds
                 .engine(engine)
-                .zip(strongest[engine_index(engine)])
+                .zip(strongest[engine.index()])
                 .is_some_and(|(threshold, risk)| risk >= threshold)
         };
         let mut best: Option<&Detection> = None;
@@ -139,20 +139,6 @@ impl Verdict {
     }
 }
 
-/// Position of the engine in [`Engine::ALL`].
-pub(crate) fn engine_index(engine: Engine) -> usize {
-    match engine {
-        Engine::Injection => 0,
-        Engine::Jailbreak => 1,
-        Engine::Pii => 2,
-        Engine::Secrets => 3,
-        Engine::Evasion => 4,
-        Engine::Exfiltration => 5,
-        Engine::ToolAbuse => 6,
-        Engine::CodeInjection => 7,
-    }
-}
-
 /// Each engine's own risk: its strongest weighted confidence, `None` for an
 /// engine with no detection.
 fn engine_maxima(detections: &[Detection]) -> [Option<f32>; Engine::ALL.len()] {
@@ -161,7 +147,7 @@ fn engine_maxima(detections: &[Detection]) -> [Option<f32>; Engine::ALL.len()] {
         let w = d.weighted();
         // NaN never wins a max and is read as no evidence.
         let w = if w.is_nan() { 0.0 } else { w.clamp(0.0, 1.0) };
-        let slot = &mut strongest[engine_index(d.engine)];
+        let slot = &mut strongest[d.engine.index()];
         *slot = Some(slot.map_or(w, |s| s.max(w)));
     }
     strongest
