@@ -10,15 +10,21 @@
 //! validator and an optional context condition; phrase hits right after a
 //! negation ("never reveal your system prompt") are dropped.
 
+mod candidates;
 mod literals;
 
 use std::collections::HashMap;
+use std::iter::once;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{RegexSet, RegexSetBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::Input;
 use regex_syntax::hir::{Hir, HirKind};
 
+use self::candidates::Candidates;
 use crate::normalize::Fold;
 use crate::validators::Validator;
 use crate::views::{reversed, rot13, unreverse};
@@ -30,6 +36,14 @@ use crate::{Engine, Error, ErrorKind};
 /// searches per rule, whatever the input. High enough that redaction of a
 /// realistic message (a table of e-mail addresses) is complete.
 const MAX_MATCHES_PER_RULE: usize = 256;
+
+/// How far from an occurrence of its literals a phrase rule's match is
+/// looked for, in bytes, when the pattern allows matches of any length
+/// (`\w*`, `[^.]+`): every match up to this long is found. The longest
+/// phrase match in the corpora and cases is under 150 bytes; a phrase
+/// stretched much further is not the phrase any more. (Value rules have no
+/// such bound: a private key block is as long as it is.)
+const UNBOUNDED_REACH: usize = 256;
 
 /// How far before a match the context words are looked for, in bytes.
 const CONTEXT_WINDOW: usize = 48;
@@ -153,18 +167,46 @@ struct Compiled {
     /// [`RuleSet::compile_all`].
     regex: OnceLock<Option<Regex>>,
     has_value_group: bool,
+    /// How far from a literal occurrence a match can reach: the pattern's
+    /// longest match, or [`UNBOUNDED_REACH`] for open-ended phrases.
+    reach: usize,
 }
 
 impl Compiled {
-    fn build(&self) -> Result<Regex, regex::Error> {
-        RegexBuilder::new(self.rule.pattern)
-            .size_limit(SIZE_LIMIT)
-            .build()
+    fn build(&self) -> Result<Regex, Box<meta::BuildError>> {
+        meta::Builder::new()
+            .configure(meta::Config::new().nfa_size_limit(Some(SIZE_LIMIT)))
+            .build(self.rule.pattern)
+            .map_err(Box::new)
     }
 
     fn regex(&self) -> Option<&Regex> {
         self.regex.get_or_init(|| self.build().ok()).as_ref()
     }
+}
+
+/// The context words of a rule as literals. The canonical fold keeps case
+/// and the context check ignores it: that set's automaton ignores ASCII
+/// case, and other words come capitalised and in capitals too.
+fn near_literals(words: &[&str], fold: Fold) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for word in words {
+        out.push(word.as_bytes().to_vec());
+        if fold == Fold::Canonical && !word.is_ascii() {
+            let mut chars = word.chars();
+            let capital: String = chars
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(chars)
+                .collect();
+            out.push(capital.into_bytes());
+            out.push(word.to_uppercase().into_bytes());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Whether the pattern has a capture group named [`VALUE_GROUP`].
@@ -221,6 +263,8 @@ pub(crate) struct RuleSet {
     unfiltered_set: Option<RegexSet>,
     /// Byte length of the longest literal.
     longest_literal: usize,
+    /// For each rule: its `reach` (see [`Compiled`]).
+    reaches: Vec<usize>,
 }
 
 fn bad_rule(rule: &str, reason: impl ToString) -> Error {
@@ -268,22 +312,38 @@ impl RuleSet {
             } else {
                 &[View::Forward]
             };
-            let groups = if rule.fold == Fold::Phrase {
+            let mut groups = if rule.fold == Fold::Phrase {
                 literals::required_groups(&literals::for_phrase_fold(&hir))
             } else {
-                literals::required_groups(&hir)
+                literals::required_groups(&literals::caseless(&hir))
             };
+            let mut reach = hir.properties().maximum_len().unwrap_or(match rule.fold {
+                Fold::Phrase => UNBOUNDED_REACH,
+                _ => usize::MAX,
+            });
+            // A rule that needs words shortly before its match needs them
+            // in the text: one more group, and a longer reach back.
+            if let Context::Near(words) = rule.context {
+                groups.truncate(literals::MAX_GROUPS - 1);
+                groups.push(near_literals(words, rule.fold));
+                reach = reach.saturating_add(CONTEXT_WINDOW);
+            }
+            // The other views look for one group only, the smallest (it
+            // stands as their group 0): they are rarely worth more
+            // filtering, and each literal there is one more for every text.
+            let smallest = (0..groups.len()).min_by_key(|&g| groups.get(g).map_or(0, Vec::len));
             let in_views = groups
                 .iter()
                 .enumerate()
                 .flat_map(|(g, set)| {
                     set.iter().flat_map(move |l| {
-                        // The other views only need the best group: they
-                        // are rarely worth more filtering.
-                        views
-                            .iter()
-                            .filter(move |&&v| g == 0 || v == View::Forward)
-                            .map(move |&v| Some((v, 1u8 << g, literal_in_view(l, v)?)))
+                        views.iter().filter_map(move |&v| match v {
+                            View::Forward => Some(Some((v, 1u8 << g, l.clone()))),
+                            _ if Some(g) == smallest => {
+                                Some(literal_in_view(l, v).map(|l| (v, 1, l)))
+                            }
+                            _ => None,
+                        })
                     })
                 })
                 .collect::<Option<Vec<_>>>()
@@ -316,6 +376,7 @@ impl RuleSet {
                 rule,
                 regex: OnceLock::new(),
                 has_value_group,
+                reach,
             });
         }
         let mut patterns: Vec<(Vec<u8>, usize)> = literal_ids.into_iter().collect();
@@ -326,6 +387,8 @@ impl RuleSet {
         } else {
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                // Only looser: the regexes decide.
+                .ascii_case_insensitive(rules.iter().any(|(_, r)| r.fold == Fold::Canonical))
                 .build(patterns.iter().map(|(p, _)| p))
                 .map_err(|e| bad_rule("(rule literals)", e))?;
             Some(ac)
@@ -346,6 +409,7 @@ impl RuleSet {
             Some(set)
         };
         Ok(RuleSet {
+            reaches: compiled.iter().map(|c| c.reach).collect(),
             rules: compiled,
             literals,
             owners,
@@ -388,10 +452,10 @@ impl RuleSet {
 
     /// Runs every rule over `text` (a phrase fold), its ROT13 and its
     /// reversal, reporting each hit with the view it was found in; hits in
-    /// the reversal are reported as ranges of `text`. Same hits, in the same
-    /// order, as `scan` on `text`, then on `rot13(text)` (if it has ASCII
-    /// lowercase letters), then on `reversed(text)`; but a view none of
-    /// whose rules can match is never built.
+    /// the reversal are reported as ranges of `text`. The hits of `scan` on
+    /// `text`, then on `rot13(text)` (if it has ASCII lowercase letters),
+    /// then on `reversed(text)`; but a view none of whose rules can match
+    /// is never built.
     pub(crate) fn scan_views(&self, text: &str, mut report: impl FnMut(Hit, View)) {
         if self.rules.is_empty() {
             return;
@@ -400,12 +464,7 @@ impl RuleSet {
         self.scan_view(text, View::Forward, &candidates, &mut |hit| {
             report(hit, View::Forward)
         });
-        let wanted = |view: View| {
-            self.unfiltered_set.is_some()
-                || candidates
-                    .get(self.range(view))
-                    .is_some_and(|c| c.contains(&true))
-        };
+        let wanted = |view: View| self.unfiltered_set.is_some() || candidates.any(view);
         // ROT13 keeps every byte offset; it only changes ASCII letters.
         if wanted(View::Rot13) && text.bytes().any(|b| b.is_ascii_lowercase()) {
             self.scan_view(&rot13(text), View::Rot13, &candidates, &mut |hit| {
@@ -472,69 +531,60 @@ impl RuleSet {
         hot
     }
 
-    fn range(&self, view: View) -> std::ops::Range<usize> {
-        let n = self.rules.len();
-        view as usize * n..(view as usize + 1) * n
+    /// Which rules may match `text` (in every view, or only as written),
+    /// and where.
+    fn candidates(&self, text: &str, all_views: bool) -> Candidates {
+        Candidates::find(
+            self.literals.as_ref(),
+            &self.owners,
+            &self.all_groups,
+            &self.reaches,
+            text,
+            all_views,
+        )
     }
 
-    /// For each view and rule: whether every literal group of the rule
-    /// occurs in `text` (as it would read in that view).
-    fn candidates(&self, text: &str, all_views: bool) -> Vec<bool> {
-        let n = self.rules.len();
-        let Some(ac) = &self.literals else {
-            return vec![false; VIEWS.len() * n];
-        };
-        let mut found = vec![0u8; VIEWS.len() * n];
-        for m in ac.find_overlapping_iter(text) {
-            let owners = self.owners.get(m.pattern().as_usize());
-            for o in owners.into_iter().flatten() {
-                if all_views || o.view == View::Forward {
-                    if let Some(f) = found.get_mut(o.view as usize * n + o.rule) {
-                        *f |= o.bit;
-                    }
-                }
-            }
-        }
-        found
-            .iter()
-            .enumerate()
-            .map(|(i, &f)| {
-                let all = match self.all_groups.get(i % n.max(1)) {
-                    Some(&all) if i < n => all,
-                    Some(_) => 1,
-                    None => 0,
-                };
-                f != 0 && f == all
-            })
-            .collect()
-    }
-
-    /// Runs the candidate rules of `view`, and the unfiltered rules that
-    /// match, over `text` (the view's text).
-    fn scan_view(&self, text: &str, view: View, candidates: &[bool], report: &mut impl FnMut(Hit)) {
-        let mut run = candidates
-            .get(self.range(view))
-            .map(<[bool]>::to_vec)
-            .unwrap_or_default();
+    /// Runs the candidate rules of `view` around their literals, and the
+    /// unfiltered rules that match over all of `text` (the view's text).
+    fn scan_view(
+        &self,
+        text: &str,
+        view: View,
+        candidates: &Candidates,
+        report: &mut impl FnMut(Hit),
+    ) {
+        let mut everywhere = vec![false; self.rules.len()];
         if let Some(set) = &self.unfiltered_set {
             // `is_match` stops at the first hit and is several times cheaper
             // than collecting every matching rule; most texts match nothing.
             if set.is_match(text) {
                 for k in set.matches(text).iter() {
-                    if let Some(r) = self.unfiltered.get(k).and_then(|&i| run.get_mut(i)) {
+                    if let Some(r) = self.unfiltered.get(k).and_then(|&i| everywhere.get_mut(i)) {
                         *r = true;
                     }
                 }
             }
         }
-        for (c, _) in self.rules.iter().zip(&run).filter(|(_, &r)| r) {
-            run_rule(c, text, report);
+        for (i, c) in self.rules.iter().enumerate() {
+            if everywhere.get(i) == Some(&true) {
+                run_rule(c, text, once(0..text.len()), report);
+            } else if candidates.is_candidate(view, i) {
+                let windows = candidates.windows(view, i, text, c.reach);
+                run_rule(c, text, windows, report);
+            }
         }
     }
 }
 
-/// Reports the matches of one rule that pass its validator and context.
-fn run_rule(c: &Compiled, text: &str, report: &mut impl FnMut(Hit)) {
+/// Reports the matches of one rule inside `windows` (sorted, disjoint
+/// ranges of `text`) that pass its validator and context. Look-around
+/// (`\b`, `^`, `$`) still sees the text beyond a window's edges.
+fn run_rule(
+    c: &Compiled,
+    text: &str,
+    windows: impl IntoIterator<Item = Range<usize>>,
+    report: &mut impl FnMut(Hit),
+) {
     let mut emit = |start: usize, end: usize| {
         let value = text.get(start..end).unwrap_or_default();
         let negated = c.rule.fold == Fold::Phrase && negated(text, start);
@@ -551,15 +601,27 @@ fn run_rule(c: &Compiled, text: &str, report: &mut impl FnMut(Hit)) {
     let Some(regex) = c.regex() else {
         return;
     };
-    if c.has_value_group {
-        for caps in regex.captures_iter(text).take(MAX_MATCHES_PER_RULE) {
-            if let Some(m) = caps.name(VALUE_GROUP).or_else(|| caps.get(0)) {
+    let mut budget = MAX_MATCHES_PER_RULE;
+    for window in windows {
+        if budget == 0 {
+            return;
+        }
+        let input = Input::new(text).range(window);
+        if c.has_value_group {
+            for caps in regex.captures_iter(input).take(budget) {
+                budget -= 1;
+                if let Some(m) = caps
+                    .get_group_by_name(VALUE_GROUP)
+                    .or_else(|| caps.get_match().map(|m| m.span()))
+                {
+                    emit(m.start, m.end);
+                }
+            }
+        } else {
+            for m in regex.find_iter(input).take(budget) {
+                budget -= 1;
                 emit(m.start(), m.end());
             }
-        }
-    } else {
-        for m in regex.find_iter(text).take(MAX_MATCHES_PER_RULE) {
-            emit(m.start(), m.end());
         }
     }
 }
@@ -670,18 +732,18 @@ mod tests {
         let mut hits = vec![];
         let mut push = |h: Hit| hits.push((h.rule.id, h.start, h.end));
         for c in &set.rules {
-            run_rule(c, text, &mut push);
+            run_rule(c, text, once(0..text.len()), &mut push);
         }
         if views {
             if text.bytes().any(|b| b.is_ascii_lowercase()) {
                 let r = rot13(text);
                 for c in &set.rules {
-                    run_rule(c, &r, &mut push);
+                    run_rule(c, &r, once(0..r.len()), &mut push);
                 }
             }
             let b = reversed(text);
             for c in &set.rules {
-                run_rule(c, &b, &mut |h: Hit| {
+                run_rule(c, &b, once(0..b.len()), &mut |h: Hit| {
                     let (start, end) = unreverse(b.len(), h.start, h.end);
                     push(Hit { start, end, ..h });
                 });
@@ -698,7 +760,10 @@ mod tests {
             set.compile_all().unwrap();
             for c in &set.rules {
                 let regex = c.regex().unwrap();
-                let named = regex.capture_names().any(|n| n == Some(VALUE_GROUP));
+                let named = regex
+                    .group_info()
+                    .to_index(regex_automata::PatternID::ZERO, VALUE_GROUP)
+                    .is_some();
                 assert_eq!(named, c.has_value_group, "{}", c.rule.id);
             }
         }
@@ -727,6 +792,49 @@ mod tests {
                 assert_eq!(fast, slow, "{fold:?} {text:?}");
             }
         }
+    }
+
+    /// Attacks inside long ordinary texts: the scan around the literals
+    /// finds what running every rule over the whole text finds.
+    #[test]
+    fn windows_find_what_whole_texts_do() {
+        let texts = sample_texts();
+        let filler: String = texts
+            .iter()
+            .filter(|t| t.is_ascii() && !t.contains("gnore"))
+            .take(60)
+            .map(|t| format!("{t}\n"))
+            .collect();
+        let rules: Vec<_> = Engine::ALL
+            .iter()
+            .flat_map(|&e| crate::packs::pack(e).iter().map(move |r| (e, r)))
+            .filter(|(_, r)| r.fold == Fold::Phrase)
+            .collect();
+        let set = RuleSet::compile(&rules).unwrap();
+        for (k, text) in texts.iter().enumerate().step_by(7) {
+            let mut cut = (k * 977) % filler.len();
+            while !filler.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let long = format!("{}\n{text}\n{}", &filler[..cut], &filler[cut..]);
+            let folded = crate::normalize::normalize(&long, Fold::Phrase);
+            let mut fast = vec![];
+            set.scan_views(&folded.text, |h, _| fast.push((h.rule.id, h.start, h.end)));
+            assert_eq!(fast, naive(&set, &folded.text, true), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn far_apart_literals_are_no_match_candidate() {
+        static R: Rule = Rule::phrase("test.pair", "test", 0.5, r"alpha.{0,20}omega");
+        let set = RuleSet::compile(&[(Engine::Injection, &R)]).unwrap();
+        let far = format!("alpha {} omega", "x ".repeat(600));
+        let near = format!("{far} alpha and omega");
+        let candidates = set.candidates(&far, false);
+        assert!(!candidates.is_candidate(View::Forward, 0));
+        let mut hits = vec![];
+        set.scan(&near, |h| hits.push(h.start));
+        assert_eq!(hits, vec![far.len() + 1]);
     }
 
     #[test]

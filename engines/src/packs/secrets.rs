@@ -243,7 +243,7 @@ pub(crate) static RULES: &[Rule] = &[
         "secrets.assigned_credential",
         "password",
         0.65,
-        r#"(?i:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|client[_-]?secret|пароль)["']?\s*(?:[:=]|=>)\s*["']?(?P<v>[^\s"'`,;]{8,128})"#,
+        r#"(?i:password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|access[_-]?token|auth[_-]?token|client[_-]?secret|пароль)["']?\s{0,32}(?:[:=]|=>)\s{0,32}["']?(?P<v>[^\s"'`,;]{8,128})"#,
     )
     .validate(Validator::Token),
     // HTTP basic credentials: base64 of "user:password".
@@ -261,7 +261,7 @@ pub(crate) static RULES: &[Rule] = &[
         "secrets.high_entropy_assignment",
         "generic_secret",
         0.8,
-        r#"(?i:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|access[_-]?key|private[_-]?key|token|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|authorization|client[_-]?secret|credentials?|signing[_-]?key|encryption[_-]?key)["'\]]{0,2}\s*(?:[:=]|=>)\s*["']?(?:Bearer\s+)?(?P<v>[A-Za-z0-9+/=_.~-]{15,255}[A-Za-z0-9+/=_~-])"#,
+        r#"(?i:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|access[_-]?key|private[_-]?key|token|access[_-]?token|auth[_-]?token|refresh[_-]?token|bearer|authorization|client[_-]?secret|credentials?|signing[_-]?key|encryption[_-]?key)["'\]]{0,2}\s{0,32}(?:[:=]|=>)\s{0,32}["']?(?:Bearer\s{1,8})?(?P<v>[A-Za-z0-9+/=_.~-]{15,255}[A-Za-z0-9+/=_~-])"#,
     )
     .validate(Validator::HighEntropy)
     .not_near(NOT_A_SECRET),
@@ -275,7 +275,7 @@ pub(crate) static RULES: &[Rule] = &[
         0.8,
         concat!(
             r#"(?:(?i:api[_-]?key|apikey|api[_-]?secret|secret(?:[_-]?key)?|access[_-]?key|private[_-]?key|token|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|credentials?|signing[_-]?key|encryption[_-]?key|password|passwd)|[a-z0-9](?:Key|Secret|Token))"#,
-            r#"["'\]]{0,2}\s*(?:[:=]|=>)\s*["'](?P<v>[^"'\s\\]{16,256})["']"#,
+            r#"["'\]]{0,2}\s{0,32}(?:[:=]|=>)\s{0,32}["'](?P<v>[^"'\s\\]{16,256})["']"#,
         ),
     )
     .validate(Validator::HighEntropy)

@@ -107,6 +107,44 @@ pub(super) fn for_phrase_fold(hir: &Hir) -> Hir {
     }
 }
 
+/// The pattern with case-insensitive letters (`(?i:key)`: `[Kk][Ee][Yy]`
+/// and so on) as their lowercase letter, for a literal automaton that
+/// ignores ASCII case: one literal instead of one per spelling. The long
+/// s and the Kelvin sign that Unicode case folding adds never reach the
+/// rules (NFKC makes them `s` and `K`).
+pub(super) fn caseless(hir: &Hir) -> Hir {
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(class)) => {
+            let chars = class
+                .ranges()
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .filter(|&c| !matches!(c, '\u{17F}' | '\u{212A}'))
+                .take(3)
+                .collect::<Vec<char>>();
+            match chars[..] {
+                [a, b] if a.is_ascii_alphabetic() && a.to_ascii_lowercase() == b => {
+                    Hir::literal(b.to_string().into_bytes())
+                }
+                _ => hir.clone(),
+            }
+        }
+        HirKind::Capture(capture) => Hir::capture(Capture {
+            sub: Box::new(caseless(&capture.sub)),
+            ..capture.clone()
+        }),
+        HirKind::Repetition(rep) => Hir::repetition(Repetition {
+            sub: Box::new(caseless(&rep.sub)),
+            ..rep.clone()
+        }),
+        HirKind::Concat(children) => Hir::concat(children.iter().map(caseless).collect()),
+        HirKind::Alternation(alternatives) => {
+            Hir::alternation(alternatives.iter().map(caseless).collect())
+        }
+        _ => hir.clone(),
+    }
+}
+
 /// Groups of literals such that every match of `hir` contains a literal of
 /// each group: the best set for the whole pattern plus one per required
 /// part of it ("ignore" ... "previous" ... "instructions"), best first.
@@ -215,6 +253,13 @@ fn walk(hir: &Hir, spine: bool, groups: &mut Vec<Literals>) -> Option<Literals> 
         HirKind::Concat(children) => {
             consider(&mut best, extracted(hir, ExtractKind::Prefix));
             consider(&mut best, extracted(hir, ExtractKind::Suffix));
+            // What every match of a tail starts with is in every match too:
+            // this finds literals that span several children ("' or")
+            // when neither end of the whole has good ones.
+            for from in 1..children.len() {
+                let tail = Hir::concat(children.get(from..).unwrap_or_default().to_vec());
+                consider(&mut best, extracted(&tail, ExtractKind::Prefix));
+            }
             for child in children {
                 let part = walk(child, spine, groups);
                 if spine {

@@ -1,0 +1,193 @@
+//! The outcome of the literal pass: which rules can match a text, and
+//! where. A rule is a candidate in a view when a literal of each of its
+//! groups occurs; its regex then runs only around the occurrences of its
+//! rarest group in that text, since every match contains one of them.
+
+use std::ops::Range;
+
+use aho_corasick::AhoCorasick;
+
+use super::literals::MAX_GROUPS;
+use super::{Owner, View, VIEWS};
+
+/// Where each (view, rule) may match, in the forward text's offsets.
+pub(super) struct Candidates {
+    rules: usize,
+    /// Per view and rule: the occurrences of the rule's rarest group;
+    /// empty when the rule is not a candidate there.
+    places: Vec<Vec<(usize, usize)>>,
+}
+
+impl Candidates {
+    /// Runs the literal automaton over `text` once (overlapping matches).
+    /// `all_groups[rule]` has a bit per literal group of the rule; other
+    /// views than the forward one only look for group 0. `reaches[rule]`
+    /// bounds the length of the rule's matches: occurrences of its groups
+    /// further apart than that cannot be in one match.
+    pub(super) fn find(
+        ac: Option<&AhoCorasick>,
+        owners: &[Vec<Owner>],
+        all_groups: &[u8],
+        reaches: &[usize],
+        text: &str,
+        all_views: bool,
+    ) -> Candidates {
+        let rules = all_groups.len();
+        let slots = VIEWS.len() * rules;
+        let mut places = vec![Vec::new(); slots];
+        let Some(ac) = ac else {
+            return Candidates { rules, places };
+        };
+        let slot = |o: &Owner| o.view as usize * rules + o.rule;
+        let owned = |pattern: usize| {
+            owners
+                .get(pattern)
+                .into_iter()
+                .flatten()
+                .filter(move |o| all_views || o.view == View::Forward)
+        };
+        // Hits per view, rule and group.
+        let mut counts = vec![0u32; slots * MAX_GROUPS];
+        let mut matches = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            let pattern = m.pattern().as_usize();
+            for o in owned(pattern) {
+                let group = o.bit.trailing_zeros() as usize;
+                if let Some(c) = counts.get_mut(slot(o) * MAX_GROUPS + group) {
+                    *c = c.saturating_add(1);
+                }
+            }
+            matches.push((pattern, m.start(), m.end()));
+        }
+        // For each candidate (every group found): its groups, and the bit
+        // of the one with the fewest hits.
+        let groups = |s: usize| match all_groups.get(s % rules.max(1)) {
+            Some(&all) if s < rules => all,
+            Some(&all) if all != 0 => 1,
+            _ => 0,
+        };
+        let rarest: Vec<u8> = (0..slots)
+            .map(|s| {
+                let all = groups(s);
+                let hits = |g: usize| counts.get(s * MAX_GROUPS + g).copied().unwrap_or(0);
+                let wanted = (0..MAX_GROUPS).filter(|g| all & (1 << g) != 0);
+                if all == 0 || wanted.clone().any(|g| hits(g) == 0) {
+                    return 0;
+                }
+                wanted.min_by_key(|&g| hits(g)).map_or(0, |g| 1 << g)
+            })
+            .collect();
+        let mut occurrences: Vec<Vec<(usize, usize, u8)>> = vec![Vec::new(); slots];
+        for (pattern, start, end) in matches {
+            for o in owned(pattern) {
+                let s = slot(o);
+                if rarest.get(s).is_some_and(|&r| r != 0) {
+                    if let Some(list) = occurrences.get_mut(s) {
+                        list.push((start, end, o.bit));
+                    }
+                }
+            }
+        }
+        for (s, mut list) in occurrences.into_iter().enumerate() {
+            let (Some(&rarest), Some(place)) = (rarest.get(s), places.get_mut(s)) else {
+                continue;
+            };
+            if rarest == 0 {
+                continue;
+            }
+            list.sort_unstable();
+            let reach = reaches.get(s % rules.max(1)).copied().unwrap_or(usize::MAX);
+            *place = together(&list, rarest, groups(s), reach);
+        }
+        Candidates { rules, places }
+    }
+
+    pub(super) fn any(&self, view: View) -> bool {
+        let from = view as usize * self.rules;
+        self.places
+            .get(from..from + self.rules)
+            .is_some_and(|p| p.iter().any(|p| !p.is_empty()))
+    }
+
+    pub(super) fn is_candidate(&self, view: View, rule: usize) -> bool {
+        self.places
+            .get(view as usize * self.rules + rule)
+            .is_some_and(|p| !p.is_empty())
+    }
+
+    /// The ranges of the view's text (of byte length `len`, a reversal's
+    /// included) within `reach` bytes of an occurrence, merged, from
+    /// character boundaries of `text` (the view's text).
+    pub(super) fn windows(
+        &self,
+        view: View,
+        rule: usize,
+        text: &str,
+        reach: usize,
+    ) -> Vec<Range<usize>> {
+        let len = text.len();
+        let mut spans: Vec<(usize, usize)> = self
+            .places
+            .get(view as usize * self.rules + rule)
+            .into_iter()
+            .flatten()
+            .map(|&(start, end)| match view {
+                View::Reversed => (len.saturating_sub(end), len.saturating_sub(start)),
+                _ => (start, end),
+            })
+            .collect();
+        // Overlapping matches come by end, not by start.
+        spans.sort_unstable();
+        let mut out: Vec<Range<usize>> = Vec::new();
+        for (start, end) in spans {
+            let mut from = start.saturating_sub(reach);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut to = end.saturating_add(reach).min(len);
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            match out.last_mut() {
+                Some(last) if from <= last.end => last.end = last.end.max(to),
+                _ => out.push(from..to),
+            }
+        }
+        out
+    }
+}
+
+/// The occurrences of the `rarest` group (a bit) among `list` (sorted by
+/// start) that have an occurrence of every group of `all` starting less
+/// than `reach` bytes away: only those can be inside a match no longer
+/// than `reach`. Two cursors bound the neighbourhood, so this is linear.
+fn together(list: &[(usize, usize, u8)], rarest: u8, all: u8, reach: usize) -> Vec<(usize, usize)> {
+    let mut kept = Vec::new();
+    let mut counts = [0u32; MAX_GROUPS];
+    let present = |counts: &[u32; MAX_GROUPS]| {
+        counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c > 0)
+            .fold(0u8, |bits, (g, _)| bits | 1 << g)
+    };
+    let (mut lo, mut hi) = (0, 0);
+    let group = |bit: u8| bit.trailing_zeros() as usize % MAX_GROUPS;
+    for &(start, end, bit) in list {
+        if bit != rarest {
+            continue;
+        }
+        while let Some(&(_, _, b)) = list.get(hi).filter(|o| o.0 < start.saturating_add(reach)) {
+            counts[group(b)] += 1;
+            hi += 1;
+        }
+        while let Some(&(_, _, b)) = list.get(lo).filter(|o| o.0.saturating_add(reach) < start) {
+            counts[group(b)] -= 1;
+            lo += 1;
+        }
+        if present(&counts) & all == all {
+            kept.push((start, end));
+        }
+    }
+    kept
+}
