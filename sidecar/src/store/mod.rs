@@ -83,3 +83,30 @@ impl<S: Store> Monitored<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Servers that accept connections and never answer: each check gives
+    /// up by itself and reports the store down, rather than hanging the
+    /// probe.
+    #[tokio::test]
+    async fn silent_servers_are_reported_down() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = silent.local_addr().expect("addr").port();
+        let postgres = Monitored::new(
+            PostgresStore::new(&format!("postgres://postgres@127.0.0.1:{port}/sentinel"))
+                .expect("valid URL"),
+        );
+        let redis =
+            Monitored::new(RedisStore::new(&[format!("redis://127.0.0.1:{port}")]).expect("URL"));
+        let outer = Duration::from_secs(60);
+        let statuses = tokio::time::timeout(outer, async {
+            (postgres.status().await, redis.status().await)
+        })
+        .await
+        .expect("a check hung");
+        assert_eq!(statuses, (Status::Down, Status::Down));
+    }
+}

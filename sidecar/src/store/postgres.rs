@@ -82,13 +82,4 @@ mod tests {
     fn rejects_unparsable_urls() {
         assert!(PostgresStore::new("postgres://u@host:notaport/db").is_err());
     }
-
-    #[tokio::test]
-    async fn unreachable_database_fails_fast() {
-        let store =
-            PostgresStore::new("postgres://postgres@127.0.0.1:1/sentinel").expect("valid URL");
-        let started = std::time::Instant::now();
-        assert!(store.check().await.is_err());
-        assert!(started.elapsed() < Duration::from_secs(3));
-    }
 }

@@ -91,12 +91,4 @@ mod tests {
         assert!(RedisStore::new(&["not a url".to_string()]).is_err());
         assert!(RedisStore::new(&[]).is_err());
     }
-
-    #[tokio::test]
-    async fn unreachable_cluster_fails_fast() {
-        let store = RedisStore::new(&["redis://127.0.0.1:1".to_string()]).expect("valid URL");
-        let started = std::time::Instant::now();
-        assert!(store.check().await.is_err());
-        assert!(started.elapsed() < Duration::from_secs(3));
-    }
 }
