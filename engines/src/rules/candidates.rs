@@ -10,6 +10,11 @@ use aho_corasick::AhoCorasick;
 use super::literals::MAX_GROUPS;
 use super::{Owner, View, VIEWS};
 
+/// Literal occurrences kept per text. Beyond this (a text made of the
+/// rules' words, over and over) the candidate rules run over the whole
+/// text instead: memory stays bounded, and the scan stays linear.
+const MAX_OCCURRENCES: usize = 1 << 16;
+
 /// Where each (view, rule) may match, in the forward text's offsets.
 pub(super) struct Candidates {
     rules: usize,
@@ -49,6 +54,7 @@ impl Candidates {
         // Hits per view, rule and group.
         let mut counts = vec![0u32; slots * MAX_GROUPS];
         let mut matches = Vec::new();
+        let mut overflow = false;
         for m in ac.find_overlapping_iter(text) {
             let pattern = m.pattern().as_usize();
             for o in owned(pattern) {
@@ -57,7 +63,11 @@ impl Candidates {
                     *c = c.saturating_add(1);
                 }
             }
-            matches.push((pattern, m.start(), m.end()));
+            if matches.len() < MAX_OCCURRENCES {
+                matches.push((pattern, m.start(), m.end()));
+            } else {
+                overflow = true;
+            }
         }
         // For each candidate (every group found): its groups, and the bit
         // of the one with the fewest hits.
@@ -77,6 +87,12 @@ impl Candidates {
                 wanted.min_by_key(|&g| hits(g)).map_or(0, |g| 1 << g)
             })
             .collect();
+        if overflow {
+            for (place, _) in places.iter_mut().zip(&rarest).filter(|(_, &r)| r != 0) {
+                place.push((0, text.len()));
+            }
+            return Candidates { rules, places };
+        }
         let mut occurrences: Vec<Vec<(usize, usize, u8)>> = vec![Vec::new(); slots];
         for (pattern, start, end) in matches {
             for o in owned(pattern) {
