@@ -79,14 +79,19 @@ pub fn upstream_headers(risk: f32, outcome: &Outcome, mode: Mode) -> [(&'static 
     ]
 }
 
-/// Two decimals in 0..=1; a NaN from a broken engine reads as full risk.
+/// Two decimals in 0..=1.
 fn format_risk(risk: f32) -> String {
-    let risk = if risk.is_nan() {
+    format!("{:.2}", clamp_risk(risk))
+}
+
+/// A risk or confidence in 0..=1; a NaN from a broken engine reads as full
+/// risk.
+pub fn clamp_risk(risk: f32) -> f32 {
+    if risk.is_nan() {
         1.0
     } else {
         risk.clamp(0.0, 1.0)
-    };
-    format!("{risk:.2}")
+    }
 }
 
 /// True for a header a client must not send (`x-sentinel-*`, any case).

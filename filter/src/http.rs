@@ -1,18 +1,25 @@
 //! The per-request context: holds the headers, buffers the body (bounded),
 //! judges it once complete, then refuses the request or tags and forwards it.
+//! Every decision becomes an event for the sidecar (when the policy has them).
 //!
 //! Envoy runs with `allow_on_headers_stop_iteration: true`, so pausing in the
 //! headers callback still delivers the body and no header reaches the upstream
 //! before the verdict.
 
+use std::cell::OnceCell;
 use std::rc::Rc;
+use std::time::SystemTime;
 
+use crate::client::{client_id, text_sha256, Hints};
 use crate::decision::{decide, is_reserved_header, upstream_headers, verdict_of, Outcome};
+use crate::events::{micros_between, unix_ms, Decision, Event, Request};
 use crate::extract::{Body, Format};
 use crate::response::{self, request_id_from_header, LocalResponse};
 use crate::root::Shared;
+use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
+use sentinel_engines::Verdict;
 
 pub struct Filter {
     shared: Rc<Shared>,
@@ -22,6 +29,10 @@ pub struct Filter {
     replied: bool,
     /// The API format the request path names, if any.
     format: Option<Format>,
+    /// What the headers said, for the event; `None` when events are off.
+    request: Option<Request>,
+    /// Made once: the error body and the event must name the same id.
+    request_id: OnceCell<String>,
 }
 
 impl Filter {
@@ -31,12 +42,15 @@ impl Filter {
             body_size: 0,
             replied: false,
             format: None,
+            request: None,
+            request_id: OnceCell::new(),
         }
     }
 
     /// Judges the complete body: scan every text, apply the allow-list,
     /// merge, decide.
     fn judge(&mut self) -> Action {
+        let started = self.get_current_time();
         let body = match self.body_size {
             0 => None,
             size => self.get_http_request_body(0, size),
@@ -45,13 +59,19 @@ impl Filter {
         let body = Body::parse(&body);
         let policy = &self.shared.policy;
         let texts = body.texts(self.format, &policy.text_paths);
-        let verdict = verdict_of(&self.shared.scanner, policy, texts);
+        // Hashing costs a pass over the texts; skip it when nobody reads it.
+        let texts_hash = match self.request {
+            Some(_) => text_sha256(&texts),
+            None => String::new(),
+        };
+        let verdict = verdict_of(&self.shared.scanner, policy, &texts);
         let outcome = decide(&verdict, &self.shared.policy);
         self.shared.metrics.outcome(&outcome);
         self.shared.metrics.detections(&verdict);
+        self.record(Decision::judged(&outcome, &verdict), &texts_hash, started);
         match &outcome {
             Outcome::Block { category } => {
-                let reply = response::blocked(category, &self.request_id());
+                let reply = response::blocked(category, self.request_id());
                 self.reply(reply)
             }
             Outcome::Allow | Outcome::Monitor { .. } => self.forward(verdict.risk_score, &outcome),
@@ -59,8 +79,10 @@ impl Filter {
     }
 
     fn too_large(&mut self) -> Action {
+        let started = self.get_current_time();
         self.shared.metrics.body_too_large();
-        let reply = response::too_large(self.shared.policy.max_body_bytes, &self.request_id());
+        self.record(Decision::too_large(), &nothing_scanned(), started);
+        let reply = response::too_large(self.shared.policy.max_body_bytes, self.request_id());
         self.reply(reply)
     }
 
@@ -77,8 +99,59 @@ impl Filter {
         send(self, reply)
     }
 
-    fn request_id(&self) -> String {
-        header_request_id(self).unwrap_or_else(|| self.shared.fallback_request_id())
+    fn request_id(&self) -> &str {
+        self.request_id.get_or_init(|| {
+            header_request_id(self).unwrap_or_else(|| self.shared.fallback_request_id())
+        })
+    }
+
+    /// What the headers tell about the request and its sender.
+    fn describe(&self, headers: &[(String, Vec<u8>)]) -> Request {
+        let find = |wanted: &str| {
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+                .map(|(_, value)| value.as_slice())
+        };
+        // Not panicking matters more than the address: `addr:` alone then.
+        let source = hostcalls::get_property(vec!["source", "address"])
+            .ok()
+            .flatten();
+        let hints = Hints {
+            authorization: find("authorization"),
+            api_key: find("x-api-key"),
+            named_header: self
+                .shared
+                .policy
+                .client_id_header
+                .as_deref()
+                .and_then(find),
+            source_address: source.as_deref(),
+        };
+        Request::new(
+            client_id(&hints),
+            find(":method").unwrap_or_default(),
+            find(":authority").unwrap_or_default(),
+            find(":path").unwrap_or_default(),
+        )
+    }
+
+    /// Queues the event of this request's decision.
+    fn record(&self, decision: Decision<'_>, texts_hash: &str, started: SystemTime) {
+        let Some(request) = &self.request else {
+            return;
+        };
+        let now = self.get_current_time();
+        self.shared.record(&Event {
+            id: self.shared.next_event_id(),
+            request_id: self.request_id(),
+            time_ms: unix_ms(now),
+            request,
+            decision,
+            mode: self.shared.policy.mode.as_str(),
+            text_sha256: texts_hash,
+            latency_us: micros_between(started, now),
+        });
     }
 }
 
@@ -86,23 +159,31 @@ impl Context for Filter {}
 
 impl HttpContext for Filter {
     fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let started = self.get_current_time();
         self.shared.metrics.request();
         let mut content_length = None;
-        for (name, value) in self.get_http_request_headers_bytes() {
-            if is_reserved_header(&name) {
+        let headers = self.get_http_request_headers_bytes();
+        for (name, value) in &headers {
+            if is_reserved_header(name) {
                 // Only the filter may tell the upstream what it concluded.
-                self.remove_http_request_header(&name);
+                self.remove_http_request_header(name);
             } else if name == ":path" {
-                self.format = std::str::from_utf8(&value).ok().and_then(Format::from_path);
+                self.format = std::str::from_utf8(value).ok().and_then(Format::from_path);
             } else if name.eq_ignore_ascii_case("content-length") {
-                content_length = std::str::from_utf8(&value)
+                content_length = std::str::from_utf8(value)
                     .ok()
                     .and_then(|v| v.trim().parse::<u64>().ok());
             }
         }
+        if self.shared.events_enabled() {
+            self.request = Some(self.describe(&headers));
+        }
         if end_of_stream {
             // No body, nothing to scan (a plain GET).
             self.shared.metrics.outcome(&Outcome::Allow);
+            let verdict = Verdict::default();
+            let decision = Decision::judged(&Outcome::Allow, &verdict);
+            self.record(decision, &nothing_scanned(), started);
             return self.forward(0.0, &Outcome::Allow);
         }
         // A declared length over the limit is refused before any buffering.
@@ -147,6 +228,11 @@ impl HttpContext for Unconfigured {
         let id = header_request_id(self).unwrap_or_default();
         send(self, response::unavailable(&id))
     }
+}
+
+/// The `text_sha256` of a request with no text scanned.
+fn nothing_scanned() -> String {
+    text_sha256::<&str>(&[])
 }
 
 fn send(context: &impl HttpContext, reply: LocalResponse) -> Action {

@@ -7,17 +7,26 @@
 //!   the policy's `text_paths`; one module per format under `extract/`
 //! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
 //! - `response` local replies (403 blocked, 413 too large) in OpenAI error shape
+//! - `client`   client identity (hashed API key, header or source IP) and the
+//!   hash of the scanned texts, for events
+//! - `events`   decision events (`docs/events.md`) and their ids
+//! - `outbox`   the bounded per-VM event queue: batches, retries, backoff
 //! - `metrics`  counter names; the host-side counters (wasm only)
-//! - `root`     root context: policy + scanner built once per VM (wasm only)
-//! - `http`     request context: hold, buffer, judge, reply or tag (wasm only)
+//! - `root`     root context: policy + scanner built once per configuration,
+//!   event delivery to the sidecar on a timer (wasm only)
+//! - `http`     request context: hold, buffer, judge, reply or tag, record
+//!   the event (wasm only)
 //!
 //! Everything but the proxy-wasm glue is plain Rust, tested natively with
 //! `cargo test`; the glue compiles only for wasm32, where the host imports
 //! exist.
 
+pub mod client;
 pub mod decision;
+pub mod events;
 pub mod extract;
 pub mod metrics;
+pub mod outbox;
 pub mod policy;
 pub mod response;
 

@@ -7,6 +7,12 @@ pub const VERDICT_BLOCK: &str = "sentinel_verdict_block_total";
 /// Would-block requests that monitor mode let through.
 pub const VERDICT_MONITOR: &str = "sentinel_verdict_monitor_total";
 pub const BODY_TOO_LARGE: &str = "sentinel_body_too_large_total";
+/// Decision events the sidecar acknowledged.
+pub const EVENTS_SENT: &str = "sentinel_events_sent_total";
+/// Events lost: queue full, or a batch the sidecar refused.
+pub const EVENTS_DROPPED: &str = "sentinel_events_dropped_total";
+/// Event batches that failed (retried or refused).
+pub const EVENTS_FAILED_BATCHES: &str = "sentinel_events_failed_batches_total";
 
 /// `sentinel_category_<category>_total`: requests with at least one
 /// detection of that category. Anything outside `[a-z0-9_]` becomes `_`, so
@@ -35,6 +41,7 @@ mod host {
     use sentinel_engines::Verdict;
 
     use crate::decision::Outcome;
+    use crate::outbox::Stats;
 
     /// Counter ids of one VM. Defined in `on_configure`: the host refuses
     /// calls during module start.
@@ -44,6 +51,9 @@ mod host {
         block: u32,
         monitor: u32,
         body_too_large: u32,
+        events_sent: u32,
+        events_dropped: u32,
+        events_failed_batches: u32,
         /// Category counters, defined on first use: the engines do not list
         /// their categories up front.
         /// Keyed by category name; a custom rule's category is owned.
@@ -58,6 +68,9 @@ mod host {
                 block: counter(super::VERDICT_BLOCK)?,
                 monitor: counter(super::VERDICT_MONITOR)?,
                 body_too_large: counter(super::BODY_TOO_LARGE)?,
+                events_sent: counter(super::EVENTS_SENT)?,
+                events_dropped: counter(super::EVENTS_DROPPED)?,
+                events_failed_batches: counter(super::EVENTS_FAILED_BATCHES)?,
                 categories: RefCell::new(HashMap::new()),
             })
         }
@@ -68,6 +81,12 @@ mod host {
 
         pub fn body_too_large(&self) {
             increment(self.body_too_large);
+        }
+
+        pub fn events(&self, stats: Stats) {
+            add(self.events_sent, stats.sent);
+            add(self.events_dropped, stats.dropped);
+            add(self.events_failed_batches, stats.failed_batches);
         }
 
         pub fn outcome(&self, outcome: &Outcome) {
@@ -113,8 +132,14 @@ mod host {
     }
 
     fn increment(id: u32) {
-        // A stat that cannot be bumped must not fail the request.
-        let _ = hostcalls::increment_metric(id, 1);
+        add(id, 1);
+    }
+
+    fn add(id: u32, n: u64) {
+        if n > 0 {
+            // A stat that cannot be bumped must not fail the request.
+            let _ = hostcalls::increment_metric(id, i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 }
 

@@ -51,7 +51,51 @@ pub struct Policy {
     /// Rules added to the packs; validated and compiled by
     /// [`Policy::scanner`], which refuses a bad one by id.
     pub custom_rules: Vec<CustomRule>,
+    /// Where decision events go; `None` when the policy disables them.
+    pub events: Option<Events>,
+    /// A header whose value identifies the client when the request carries
+    /// no API key (lowercase, as Envoy stores header names).
+    pub client_id_header: Option<String>,
 }
+
+/// Delivery of decision events to the sidecar (`docs/events.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Events {
+    /// The Envoy cluster `dispatch_http_call` sends to.
+    pub cluster: String,
+    pub authority: String,
+    pub path: String,
+    pub flush_interval_ms: u64,
+    /// Events per request to the sidecar.
+    pub max_batch: usize,
+    /// Events a worker keeps while the sidecar is slow or down.
+    pub max_queue: usize,
+    pub timeout_ms: u64,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events {
+            cluster: "sentinel_sidecar".to_string(),
+            authority: "sentinel-sidecar".to_string(),
+            path: "/v1/events".to_string(),
+            flush_interval_ms: 1000,
+            max_batch: 200,
+            max_queue: 5000,
+            timeout_ms: 2000,
+        }
+    }
+}
+
+/// Bounds of the `events` numbers. The sidecar takes at most 1,000 events
+/// per batch; a longer flush interval than the longest retry backoff would
+/// make retries faster than normal delivery.
+const FLUSH_INTERVAL_MS: (u64, u64) = (10, 30_000);
+const MAX_BATCH: (u64, u64) = (1, 1000);
+const MAX_QUEUE: (u64, u64) = (1, 100_000);
+const TIMEOUT_MS: (u64, u64) = (10, 60_000);
+/// Longest `events` string or `client_id_header`.
+const MAX_NAME_BYTES: usize = 256;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -63,6 +107,8 @@ impl Default for Policy {
             engines: Engine::ALL.to_vec(),
             text_paths: Vec::new(),
             custom_rules: Vec::new(),
+            events: Some(Events::default()),
+            client_id_header: None,
         }
     }
 }
@@ -79,6 +125,22 @@ struct RawPolicy {
     engines: Option<Vec<String>>,
     text_paths: Option<Vec<String>>,
     custom_rules: Option<Vec<RawCustomRule>>,
+    events: Option<RawEvents>,
+    client_id_header: Option<String>,
+}
+
+/// The `events` object as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvents {
+    enabled: Option<bool>,
+    cluster: Option<String>,
+    authority: Option<String>,
+    path: Option<String>,
+    flush_interval_ms: Option<u64>,
+    max_batch: Option<u64>,
+    max_queue: Option<u64>,
+    timeout_ms: Option<u64>,
 }
 
 /// One `custom_rules` entry as written.
@@ -137,6 +199,12 @@ impl Policy {
         }
         if let Some(rules) = raw.custom_rules {
             policy.custom_rules = parse_custom_rules(rules)?;
+        }
+        if let Some(events) = raw.events {
+            policy.events = parse_events(events)?;
+        }
+        if let Some(name) = raw.client_id_header {
+            policy.client_id_header = Some(parse_header_name(&name)?);
         }
         Ok(policy)
     }
@@ -224,6 +292,86 @@ fn parse_custom_rules(raw: Vec<RawCustomRule>) -> Result<Vec<CustomRule>, String
         .collect()
 }
 
+fn parse_events(raw: RawEvents) -> Result<Option<Events>, String> {
+    if raw.enabled == Some(false) {
+        return Ok(None);
+    }
+    let mut events = Events::default();
+    if let Some(cluster) = raw.cluster {
+        events.cluster = parse_plain("events.cluster", cluster)?;
+    }
+    if let Some(authority) = raw.authority {
+        events.authority = parse_plain("events.authority", authority)?;
+    }
+    if let Some(path) = raw.path {
+        events.path = parse_plain("events.path", path)?;
+        if !events.path.starts_with('/') {
+            return Err(format!(
+                "events.path must start with `/`, got {:?}",
+                events.path
+            ));
+        }
+    }
+    if let Some(ms) = raw.flush_interval_ms {
+        events.flush_interval_ms = bounded("events.flush_interval_ms", ms, FLUSH_INTERVAL_MS)?;
+    }
+    if let Some(n) = raw.max_batch {
+        events.max_batch = bounded("events.max_batch", n, MAX_BATCH)? as usize;
+    }
+    if let Some(n) = raw.max_queue {
+        events.max_queue = bounded("events.max_queue", n, MAX_QUEUE)? as usize;
+    }
+    if let Some(ms) = raw.timeout_ms {
+        events.timeout_ms = bounded("events.timeout_ms", ms, TIMEOUT_MS)?;
+    }
+    if events.max_batch > events.max_queue {
+        return Err(format!(
+            "events.max_batch ({}) must not exceed events.max_queue ({})",
+            events.max_batch, events.max_queue
+        ));
+    }
+    Ok(Some(events))
+}
+
+fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<u64, String> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{field} must be between {min} and {max}, got {value}"
+        ))
+    }
+}
+
+/// A cluster name or header value: non-empty, bounded, no spaces or control
+/// characters (Envoy would refuse the call at every flush instead).
+fn parse_plain(field: &str, value: String) -> Result<String, String> {
+    if value.is_empty() || value.len() > MAX_NAME_BYTES {
+        return Err(format!(
+            "{field} must be 1 to {MAX_NAME_BYTES} bytes long, got {} bytes",
+            value.len()
+        ));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{field} must not contain spaces or control characters, got {value:?}"
+        ));
+    }
+    Ok(value)
+}
+
+/// An HTTP header name (RFC 9110 token), lowercased.
+fn parse_header_name(name: &str) -> Result<String, String> {
+    let is_token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || name.len() > MAX_NAME_BYTES || !name.bytes().all(is_token) {
+        return Err(format!(
+            "client_id_header must be a header name (1 to {MAX_NAME_BYTES} token characters), \
+             got {name:?}"
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
 fn parse_text_paths(paths: &[String]) -> Result<Vec<JsonPath>, String> {
     if paths.len() > MAX_PATHS {
         return Err(format!(
@@ -263,6 +411,19 @@ mod tests {
         assert!(p.allowlist.is_empty());
         assert_eq!(p.max_body_bytes, 1_048_576);
         assert_eq!(p.engines, Engine::ALL.to_vec());
+        assert_eq!(
+            p.events,
+            Some(Events {
+                cluster: "sentinel_sidecar".into(),
+                authority: "sentinel-sidecar".into(),
+                path: "/v1/events".into(),
+                flush_interval_ms: 1000,
+                max_batch: 200,
+                max_queue: 5000,
+                timeout_ms: 2000,
+            })
+        );
+        assert_eq!(p.client_id_header, None);
     }
 
     #[test]
@@ -542,6 +703,117 @@ mod tests {
             parse(&CUSTOM.replace("\"pattern\"", "\"severity\": 1, \"pattern\"")).unwrap_err();
         assert!(err.contains("severity"), "{err}");
         assert!(parse(&CUSTOM.replace("\"confidence\": 0.95,", "")).is_err());
+    }
+
+    #[test]
+    fn events_are_parsed() {
+        let p = parse(
+            r#"{"events":{"cluster":"events_out","authority":"ingest.local","path":"/in",
+                "flush_interval_ms":250,"max_batch":1000,"max_queue":1000,"timeout_ms":500,
+                "enabled":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.events,
+            Some(Events {
+                cluster: "events_out".into(),
+                authority: "ingest.local".into(),
+                path: "/in".into(),
+                flush_interval_ms: 250,
+                max_batch: 1000,
+                max_queue: 1000,
+                timeout_ms: 500,
+            })
+        );
+        let p = parse(r#"{"events":{"max_batch":10}}"#).unwrap();
+        assert_eq!(p.events.unwrap().max_batch, 10);
+        for same in [r#"{"events":{}}"#, r#"{"events":null}"#] {
+            assert_eq!(parse(same), Ok(Policy::default()), "{same}");
+        }
+        for off in [
+            r#"{"events":{"enabled":false}}"#,
+            r#"{"events":{"enabled":false,"cluster":"x"}}"#,
+        ] {
+            assert_eq!(parse(off).unwrap().events, None, "{off}");
+        }
+    }
+
+    #[test]
+    fn bad_events_are_named() {
+        for (events, want) in [
+            (
+                r#"{"flush_interval_ms":0}"#,
+                "events.flush_interval_ms must be between 10 and 30000, got 0",
+            ),
+            (
+                r#"{"flush_interval_ms":30001}"#,
+                "events.flush_interval_ms must be between",
+            ),
+            (
+                r#"{"max_batch":0}"#,
+                "events.max_batch must be between 1 and 1000",
+            ),
+            (r#"{"max_batch":1001}"#, "events.max_batch must be between"),
+            (
+                r#"{"max_queue":0}"#,
+                "events.max_queue must be between 1 and 100000",
+            ),
+            (
+                r#"{"max_queue":100001}"#,
+                "events.max_queue must be between",
+            ),
+            (
+                r#"{"timeout_ms":5}"#,
+                "events.timeout_ms must be between 10 and 60000",
+            ),
+            (
+                r#"{"max_batch":300,"max_queue":200}"#,
+                "events.max_batch (300) must not exceed events.max_queue (200)",
+            ),
+            (
+                r#"{"cluster":""}"#,
+                "events.cluster must be 1 to 256 bytes long",
+            ),
+            (
+                r#"{"authority":"a b"}"#,
+                "events.authority must not contain spaces",
+            ),
+            (r#"{"path":"v1/events"}"#, "events.path must start with `/`"),
+            (r#"{"path":"/v1\nx"}"#, "events.path must not contain"),
+        ] {
+            let json = format!(r#"{{"events":{events}}}"#);
+            let err = parse(&json).unwrap_err();
+            assert!(err.starts_with(want), "{json}: {err}");
+        }
+        let long = "c".repeat(257);
+        let err = parse(&format!(r#"{{"events":{{"cluster":"{long}"}}}}"#)).unwrap_err();
+        assert!(err.contains("got 257 bytes"), "{err}");
+        for bad in [
+            r#"{"events":{"clusters":"x"}}"#,
+            r#"{"events":{"max_batch":-1}}"#,
+            r#"{"events":{"enabled":"no"}}"#,
+            r#"{"events":true}"#,
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.starts_with("invalid policy JSON"), "{bad}: {err}");
+        }
+        let err = parse(r#"{"events":{"clusters":"x"}}"#).unwrap_err();
+        assert!(err.contains("unknown field `clusters`"), "{err}");
+    }
+
+    #[test]
+    fn client_id_header_is_lowercased_and_checked() {
+        let p = parse(r#"{"client_id_header":"X-Tenant-Id"}"#).unwrap();
+        assert_eq!(p.client_id_header.as_deref(), Some("x-tenant-id"));
+        for bad in ["", "x tenant", ":authority", "x-ténant"] {
+            let err =
+                parse(&serde_json::json!({ "client_id_header": bad }).to_string()).unwrap_err();
+            assert!(
+                err.starts_with("client_id_header must be a header name"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(parse(r#"{"client_id_header":null}"#), Ok(Policy::default()));
     }
 
     #[test]

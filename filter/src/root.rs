@@ -2,19 +2,26 @@
 //! policy (compiling its thresholds and allow-list), builds the scanner once
 //! and hands both to every request context. A policy that does not parse is
 //! refused (`on_configure` returns false) and the previous one, if any, stays.
+//!
+//! It also delivers the decision events the request contexts queue: on each
+//! tick (the policy's flush interval) one batch goes to the sidecar with
+//! `dispatch_http_call`; the answer settles it and, on success, the next
+//! batch goes at once.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{ContextType, LogLevel};
+use proxy_wasm::types::{ContextType, LogLevel, MapType};
 use sentinel_engines::Scanner;
 
+use crate::events::{unix_ms, Event, EventIds};
 use crate::http::{Filter, Unconfigured};
 use crate::metrics::Metrics;
-use crate::policy::Policy;
+use crate::outbox::{Delivery, Outbox};
+use crate::policy::{Events, Policy};
 
 /// What request contexts share; built once per configuration. Compiling the
 /// engines per request would cost most of Envoy's throughput.
@@ -25,6 +32,7 @@ pub struct Shared {
     /// Makes fallback request ids of different VMs and restarts distinct.
     configured_at: u128,
     request_ids: Cell<u64>,
+    sink: Rc<Sink>,
 }
 
 impl Shared {
@@ -34,14 +42,132 @@ impl Shared {
         self.request_ids.set(n);
         format!("sentinel-{:x}-{n}", self.configured_at)
     }
+
+    pub fn events_enabled(&self) -> bool {
+        self.policy.events.is_some()
+    }
+
+    pub fn next_event_id(&self) -> String {
+        self.sink.ids.next()
+    }
+
+    /// Queues an event for the next batch.
+    pub fn record(&self, event: &Event<'_>) {
+        if !self.events_enabled() {
+            return;
+        }
+        let mut outbox = self.sink.outbox.borrow_mut();
+        match serde_json::to_string(event) {
+            Ok(json) => outbox.push(json),
+            Err(e) => log(LogLevel::Warn, &format!("events: cannot serialize: {e}")),
+        }
+        self.metrics.events(outbox.take_stats());
+    }
+}
+
+/// Event delivery of one VM, shared by all its root contexts: a new
+/// configuration gets a new root context in the same VM, and neither the
+/// queue nor a batch in flight may be lost on the way.
+pub struct Sink {
+    outbox: RefCell<Outbox>,
+    ids: EventIds,
+    /// The newest accepted configuration's number. Only its root context
+    /// sends: an older one may still tick, with an outdated destination.
+    generation: Cell<u64>,
+}
+
+thread_local! {
+    static SINK: OnceCell<Rc<Sink>> = const { OnceCell::new() };
+}
+
+/// The VM's sink, made on first use (after module start: it needs the host).
+fn sink(root: &Root) -> Rc<Sink> {
+    SINK.with(|cell| {
+        Rc::clone(cell.get_or_init(|| {
+            let now = root
+                .get_current_time()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let mut entropy = now.to_le_bytes().to_vec();
+            match random_bytes() {
+                Some(random) => entropy.extend_from_slice(&random),
+                None => log(
+                    LogLevel::Warn,
+                    "events: no randomness from the host; event ids are seeded from the clock",
+                ),
+            }
+            Rc::new(Sink {
+                outbox: RefCell::new(Outbox::new(&Events::default())),
+                ids: EventIds::new(&entropy),
+                generation: Cell::new(0),
+            })
+        }))
+    })
+}
+
+/// 16 bytes from WASI `random_get` (Envoy fills them from its CSPRNG), or
+/// `None` if the host refuses: std's own use of it would panic instead.
+fn random_bytes() -> Option<[u8; 16]> {
+    #[link(wasm_import_module = "wasi_snapshot_preview1")]
+    extern "C" {
+        fn random_get(buf: *mut u8, buf_len: usize) -> i32;
+    }
+    let mut buf = [0u8; 16];
+    // SAFETY: the host writes at most `buf_len` bytes to `buf`, which is
+    // that long and lives across the call.
+    let errno = unsafe { random_get(buf.as_mut_ptr(), buf.len()) };
+    (errno == 0).then_some(buf)
 }
 
 #[derive(Default)]
 pub struct Root {
     shared: Option<Rc<Shared>>,
+    /// This root's configuration number (see [`Sink::generation`]).
+    generation: u64,
 }
 
-impl Context for Root {}
+impl Context for Root {
+    fn on_http_call_response(
+        &mut self,
+        token_id: u32,
+        num_headers: usize,
+        _body_size: usize,
+        _num_trailers: usize,
+    ) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        // Without headers (a failed call) the host has no response map and
+        // the SDK would panic on reading it.
+        let status = (num_headers > 0)
+            .then(|| hostcalls::get_map_value_bytes(MapType::HttpCallResponseHeaders, ":status"))
+            .and_then(|value| value.ok().flatten())
+            .and_then(|value| std::str::from_utf8(&value).ok()?.parse::<u32>().ok());
+        let delivery = Delivery::from_status(status);
+        let now = unix_ms(self.get_current_time());
+        {
+            let mut outbox = shared.sink.outbox.borrow_mut();
+            outbox.on_result(Some(token_id), delivery, now);
+            shared.metrics.events(outbox.take_stats());
+            let status = status.map_or("no response".to_string(), |s| format!("status {s}"));
+            match delivery {
+                Delivery::Delivered => {}
+                Delivery::Retry => log(
+                    LogLevel::Warn,
+                    &format!(
+                        "events: batch failed ({status}); retrying in {} ms",
+                        outbox.backoff_ms()
+                    ),
+                ),
+                Delivery::Refused => log(
+                    LogLevel::Warn,
+                    &format!("events: the sidecar refused a batch ({status}); it is dropped"),
+                ),
+            }
+        }
+        self.flush();
+    }
+}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -52,7 +178,7 @@ impl RootContext for Root {
                     &format!(
                         "configured: mode={} block_threshold={} engine_thresholds={:?} \
                          allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
-                         custom_rules={:?}",
+                         custom_rules={:?} events={:?} client_id_header={:?}",
                         shared.policy.mode.as_str(),
                         shared.policy.block_threshold(),
                         shared
@@ -76,8 +202,18 @@ impl RootContext for Root {
                             .iter()
                             .map(|r| r.id.as_str())
                             .collect::<Vec<_>>(),
+                        shared.policy.events,
+                        shared.policy.client_id_header,
                     ),
                 );
+                let generation = shared.sink.generation.get().wrapping_add(1);
+                shared.sink.generation.set(generation);
+                self.generation = generation;
+                let period = shared.policy.events.as_ref().map_or(Duration::ZERO, |e| {
+                    Duration::from_millis(e.flush_interval_ms)
+                });
+                // Zero stops the timer; a refused period only delays events.
+                let _ = hostcalls::set_tick_period(period);
                 self.shared = Some(Rc::new(shared));
                 true
             }
@@ -99,6 +235,10 @@ impl RootContext for Root {
     fn get_type(&self) -> Option<ContextType> {
         Some(ContextType::HttpContext)
     }
+
+    fn on_tick(&mut self) {
+        self.flush();
+    }
 }
 
 impl Root {
@@ -112,13 +252,64 @@ impl Root {
             .get_current_time()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let sink = sink(self);
+        if let Some(events) = &policy.events {
+            sink.outbox.borrow_mut().configure(events);
+        }
         Ok(Shared {
             policy,
             scanner,
             metrics,
             configured_at,
             request_ids: Cell::new(0),
+            sink,
         })
+    }
+
+    /// Sends the next batch if one may go now (see [`Outbox::next_batch`]).
+    fn flush(&self) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        let Some(config) = &shared.policy.events else {
+            return;
+        };
+        if shared.sink.generation.get() != self.generation {
+            return;
+        }
+        let now = unix_ms(self.get_current_time());
+        let mut outbox = shared.sink.outbox.borrow_mut();
+        if let Some(body) = outbox.next_batch(now) {
+            let headers = vec![
+                (":method", "POST"),
+                (":path", config.path.as_str()),
+                (":authority", config.authority.as_str()),
+                ("content-type", "application/json"),
+            ];
+            let timeout = Duration::from_millis(config.timeout_ms);
+            match self.dispatch_http_call(
+                &config.cluster,
+                headers,
+                Some(body.as_bytes()),
+                vec![],
+                timeout,
+            ) {
+                Ok(token) => outbox.dispatched(token),
+                // E.g. no such cluster: retried like a sidecar that is down.
+                Err(status) => {
+                    outbox.on_result(None, Delivery::Retry, now);
+                    log(
+                        LogLevel::Warn,
+                        &format!(
+                            "events: cannot call cluster {:?} ({status:?}); retrying in {} ms",
+                            config.cluster,
+                            outbox.backoff_ms()
+                        ),
+                    );
+                }
+            }
+        }
+        shared.metrics.events(outbox.take_stats());
     }
 }
 

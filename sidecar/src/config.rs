@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve /health, /ready and /v1/scan.
+    /// Serve /health, /ready, /v1/scan and /v1/events; move events to Postgres.
     Serve(ServeConfig),
     /// Judge texts and print one JSON verdict per text (JSON Lines).
     ///
@@ -35,6 +35,8 @@ pub enum Command {
     /// false positive. Exits 0 whatever the figures; non-zero only on
     /// unreadable input.
     Eval(EvalArgs),
+    /// Apply the Postgres schema migrations not applied yet, then exit.
+    Migrate(MigrateArgs),
 }
 
 // No Debug derive: the URLs may carry passwords and must not reach the logs.
@@ -61,6 +63,14 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub detection: DetectionArgs,
+
+    #[command(flatten)]
+    pub events: EventArgs,
+
+    /// An admin API token to accept (stored hashed in Postgres at start;
+    /// more can be made with `sentinel-sidecar token`). Set it from a Secret.
+    #[arg(long, env = "SENTINEL_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -69,7 +79,54 @@ impl std::fmt::Debug for ServeConfig {
             .field("listen", &self.listen)
             .field("redis_nodes", &self.redis_urls.len())
             .field("detection", &self.detection)
+            .field("events", &self.events)
             .finish_non_exhaustive()
+    }
+}
+
+/// Where decision events wait for Postgres (docs/events.md).
+#[derive(Debug, Clone, Args)]
+pub struct EventArgs {
+    /// Folder of the event spool (created if missing). Events acknowledged
+    /// to the filter live here until they are in Postgres.
+    #[arg(long, env = "SENTINEL_SPOOL_DIR", default_value = "spool")]
+    pub spool_dir: PathBuf,
+
+    /// Size bound of the spool; beyond it `POST /v1/events` answers 503.
+    /// At least 16 MiB, so that any accepted batch (4 MiB at most) can fit.
+    #[arg(long, env = "SENTINEL_SPOOL_MAX_BYTES", default_value_t = 1 << 30,
+          value_parser = clap::value_parser!(u64).range(16 << 20..))]
+    pub spool_max_bytes: u64,
+
+    /// How often spooled events are moved to Postgres, in milliseconds.
+    #[arg(long, env = "SENTINEL_FLUSH_INTERVAL_MS", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub flush_interval_ms: u64,
+
+    /// Stored with each event as `pod` (default: the host name).
+    #[arg(long, env = "POD_NAME", default_value_t = default_pod_name())]
+    pub pod_name: String,
+}
+
+fn default_pod_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "local".to_string())
+}
+
+// No Debug derive: the URL may carry a password.
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// Postgres connection string.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+}
+
+impl std::fmt::Debug for MigrateArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrateArgs").finish_non_exhaustive()
     }
 }
 
@@ -171,6 +228,74 @@ mod tests {
         assert_eq!(config.redis_urls.len(), 2);
         assert_eq!(config.detection.engines(), [Engine::Pii, Engine::Secrets]);
         assert_eq!(config.detection.threshold, DEFAULT_BLOCK_THRESHOLD);
+        assert_eq!(config.events.spool_dir, PathBuf::from("spool"));
+        assert_eq!(config.events.flush_interval_ms, 200);
+        assert_eq!(config.events.spool_max_bytes, 1 << 30);
+        assert!(!config.events.pod_name.is_empty());
+    }
+
+    #[test]
+    fn serve_reads_event_flags_and_migrate_its_url() {
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "serve",
+            "--redis-urls",
+            "redis://127.0.0.1:7000",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/sentinel",
+            "--spool-dir",
+            "/var/spool/sentinel",
+            "--spool-max-bytes",
+            "16777216",
+            "--flush-interval-ms",
+            "50",
+            "--pod-name",
+            "pod-7",
+        ])
+        .expect("valid flags");
+        let Command::Serve(config) = cli.command else {
+            panic!("expected serve");
+        };
+        assert_eq!(
+            config.events.spool_dir,
+            PathBuf::from("/var/spool/sentinel")
+        );
+        assert_eq!(config.events.spool_max_bytes, 16 << 20);
+        assert_eq!(config.events.flush_interval_ms, 50);
+        assert_eq!(config.events.pod_name, "pod-7");
+
+        let zero = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "serve",
+            "--redis-urls",
+            "redis://127.0.0.1:7000",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/sentinel",
+            "--flush-interval-ms",
+            "0",
+        ]);
+        assert!(zero.is_err());
+        let tiny = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "serve",
+            "--redis-urls",
+            "redis://127.0.0.1:7000",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/sentinel",
+            "--spool-max-bytes",
+            "1048576",
+        ]);
+        assert!(tiny.is_err(), "a spool smaller than one batch");
+
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "migrate",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1/db",
+        ])
+        .expect("valid flags");
+        assert!(matches!(cli.command, Command::Migrate(_)));
+        assert!(!format!("{cli:?}").contains("hunter2"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! API errors and the only mapping from them to HTTP status codes. Body shape:
-//! `{"error":{"message":"...","type":"invalid_request"}}`.
+//! `{"error":{"code":"invalid_request","message":"...","type":"invalid_request"}}`.
 
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
@@ -12,10 +12,21 @@ pub enum ApiError {
     /// The client sent something we cannot read; resending it will not help.
     InvalidRequest(String),
     BodyTooLarge(String),
+    /// The caller may not use this endpoint (events from a non-loopback peer).
+    Forbidden(String),
     NotFound,
     /// Engines still compiling: retry shortly (readiness keeps traffic away).
     EnginesLoading,
     EnginesFailed(String),
+    /// The event spool is at its size bound (Postgres down for long): the
+    /// filter keeps its events and retries.
+    SpoolFull,
+    /// No admin token, or one that is not (or no longer) valid.
+    Unauthorized,
+    /// Redis or Postgres is needed for this and did not answer.
+    StoreUnavailable(String),
+    /// Release asked for a client that is not quarantined.
+    NotQuarantined,
     Internal(String),
 }
 
@@ -26,6 +37,7 @@ impl ApiError {
             ApiError::BodyTooLarge(m) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", m.clone())
             }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m.clone()),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -41,6 +53,26 @@ impl ApiError {
                 "unavailable",
                 format!("engines failed to build: {reason}"),
             ),
+            ApiError::SpoolFull => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the event spool is full; retry later".into(),
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid admin token is required: Authorization: Bearer <token>".into(),
+            ),
+            ApiError::StoreUnavailable(m) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                m.clone(),
+            ),
+            ApiError::NotQuarantined => (
+                StatusCode::NOT_FOUND,
+                "not_quarantined",
+                "this client is not quarantined".into(),
+            ),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", m.clone()),
         }
     }
@@ -52,8 +84,17 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), %message, "API error");
         }
-        let body = json!({ "error": { "message": message, "type": kind } });
-        (status, Json(body)).into_response()
+        // `code` is the stable name to match on; `type` the same, in the
+        // shape of the filter's (OpenAI-style) errors.
+        let body = json!({ "error": { "code": kind, "message": message, "type": kind } });
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
@@ -76,9 +117,14 @@ mod tests {
         let cases = [
             (ApiError::InvalidRequest("x".into()), 400),
             (ApiError::BodyTooLarge("x".into()), 413),
+            (ApiError::Forbidden("x".into()), 403),
             (ApiError::NotFound, 404),
             (ApiError::EnginesLoading, 503),
             (ApiError::EnginesFailed("x".into()), 503),
+            (ApiError::SpoolFull, 503),
+            (ApiError::Unauthorized, 401),
+            (ApiError::StoreUnavailable("x".into()), 503),
+            (ApiError::NotQuarantined, 404),
             (ApiError::Internal("x".into()), 500),
         ];
         for (error, status) in cases {

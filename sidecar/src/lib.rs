@@ -1,10 +1,19 @@
 //! Sentinel Mesh sidecar: the I/O half next to each Envoy.
 //!
 //! Module map:
-//! - [`config`]: command line (`serve`, `scan`, `eval`) with environment fallbacks.
+//! - [`config`]: command line (`serve`, `scan`, `eval`, `migrate`) with
+//!   environment fallbacks.
 //! - [`server`]: HTTP service state, routes, `run` (listener + shutdown given).
 //! - [`health`]: `/health` and `/ready` probes.
 //! - [`api`]: `POST /v1/scan`.
+//! - [`ingest`]: `POST /v1/events` (loopback only) into the spool.
+//! - [`events`]: the decision event (docs/events.md) and its validation.
+//! - [`spool`]: durable local segments of events awaiting Postgres.
+//! - [`writer`]: moves sealed spool segments into Postgres, exactly once.
+//! - [`migrate`]: the Postgres schema, embedded migrations and `migrate`.
+//! - [`state`]: shared per-client state in Redis Cluster (risk, quarantine).
+//! - [`sync`]: `GET /v1/state`, what the local filter enforces (loopback only).
+//! - [`admin`]: the bearer-token admin API (clients, quarantine release).
 //! - [`error`]: API errors, the one place that maps them to status codes.
 //! - [`readiness`]: latch that opens once the engines are built.
 //! - [`store`]: Redis Cluster and Postgres handles with health checks.
@@ -14,16 +23,24 @@
 //!   and the API.
 //! - [`logging`], [`shutdown`]: JSON logs to stderr; SIGTERM / Ctrl-C.
 
+pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod events;
 pub mod health;
+pub mod ingest;
 pub mod logging;
+pub mod migrate;
 pub mod readiness;
 pub mod report;
 pub mod request;
 pub mod scan;
 pub mod server;
 pub mod shutdown;
+pub mod spool;
+pub mod state;
 pub mod store;
+pub mod sync;
+pub mod writer;

@@ -2,13 +2,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sentinel_sidecar::config::{Cli, Command};
-use sentinel_sidecar::{eval, scan, server};
+use sentinel_sidecar::{eval, migrate, scan, server};
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Serve(config) => server::serve(config),
         Command::Scan(args) => scan::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Migrate(args) => migrate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

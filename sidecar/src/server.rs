@@ -5,17 +5,25 @@
 //! store outage.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::ServeConfig;
 use crate::readiness::Readiness;
+use crate::spool::Spool;
+use crate::state::{QuarantineRule, RedisState};
 use crate::store::{Monitored, PostgresStore, RedisStore};
-use crate::{api, health, logging, shutdown};
+use crate::sync::Snapshot;
+use crate::writer::Writer;
+use crate::{admin, api, events, health, ingest, logging, shutdown, sync};
 
 pub struct AppState {
     pub readiness: Readiness,
@@ -23,16 +31,32 @@ pub struct AppState {
     pub postgres: Monitored<PostgresStore>,
     /// Block threshold applied to `/v1/scan` verdicts.
     pub threshold: f32,
+    pub spool: Arc<Spool>,
+    /// Stored with each event as `pod`.
+    pub pod: String,
+    /// Per-client risk and quarantines, shared by every pod.
+    pub shared: Arc<RedisState>,
+    pub quarantine: QuarantineRule,
+    /// The last state document served to the filter, for Redis outages.
+    pub last_state: tokio::sync::Mutex<Option<Snapshot>>,
 }
 
 impl AppState {
-    /// Validates the store settings; connects to nothing.
+    /// Validates the store settings and opens the spool; connects to nothing.
     pub fn new(config: &ServeConfig) -> anyhow::Result<Self> {
         Ok(AppState {
             readiness: Readiness::default(),
             redis: Monitored::new(RedisStore::new(&config.redis_urls)?),
             postgres: Monitored::new(PostgresStore::new(&config.database_url)?),
             threshold: config.detection.threshold,
+            spool: Arc::new(Spool::open(
+                &config.events.spool_dir,
+                config.events.spool_max_bytes,
+            )?),
+            pod: config.events.pod_name.clone(),
+            shared: Arc::new(RedisState::new(&config.redis_urls)?),
+            quarantine: QuarantineRule::default(),
+            last_state: tokio::sync::Mutex::new(None),
         })
     }
 }
@@ -42,12 +66,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/v1/scan", post(api::scan))
+        .route(
+            "/v1/events",
+            post(ingest::ingest).layer(DefaultBodyLimit::max(events::MAX_BODY_BYTES)),
+        )
+        .route("/v1/state", get(sync::state))
+        .route("/v1/clients/{client_id}", get(admin::clients::show))
+        .route(
+            "/v1/clients/{client_id}/quarantine",
+            delete(admin::clients::release),
+        )
         .fallback(api::not_found)
         .with_state(state)
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight
-/// requests and returns. Engines load in the background behind `/ready`.
+/// requests, makes a last attempt to store spooled events, and returns.
+/// Engines load in the background behind `/ready`.
 pub async fn run(
     config: ServeConfig,
     listener: TcpListener,
@@ -73,10 +108,30 @@ pub async fn run(
         tokio::join!(prober.redis.status(), prober.postgres.status());
     });
 
-    axum::serve(listener, router(state))
+    // Its own pool: event inserts must not queue behind health checks.
+    let writer = Writer::new(
+        Arc::clone(&state.spool),
+        PostgresStore::new(&config.database_url)?,
+        Duration::from_millis(config.events.flush_interval_ms),
+    );
+    let (stop_writer, writer_stop) = watch::channel(false);
+    let writer = tokio::spawn(writer.run(writer_stop));
+
+    if let Some(token) = config.admin_token.clone() {
+        let store = PostgresStore::new(&config.database_url)?;
+        tokio::spawn(async move { admin::token::bootstrap(&store, &token).await });
+    }
+
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server failed")?;
+    // Requests are drained: nothing more reaches the spool.
+    let _ = stop_writer.send(true);
+    if let Err(error) = writer.await {
+        tracing::error!(%error, "event writer failed");
+    }
     tracing::info!("shutdown complete");
     Ok(())
 }
@@ -100,28 +155,49 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DetectionArgs;
+    use crate::config::{DetectionArgs, EventArgs};
+    use crate::events::tests::event_json;
+    use crate::spool::tests::TempDir;
     use axum::body::{to_bytes, Body};
+    use axum::extract::ConnectInfo;
     use axum::http::{Request, StatusCode};
-    use serde_json::Value;
+    use serde_json::{json, Value};
     use tower::ServiceExt;
 
-    fn unreachable_stores() -> ServeConfig {
+    const LOCAL: &str = "127.0.0.1:40000";
+
+    fn unreachable_stores(spool: &TempDir) -> ServeConfig {
         ServeConfig {
             listen: ([127, 0, 0, 1], 0).into(),
             redis_urls: vec!["redis://127.0.0.1:1".to_string()],
             database_url: "postgres://postgres@127.0.0.1:1/sentinel".to_string(),
             detection: DetectionArgs::default(),
+            admin_token: None,
+            events: EventArgs {
+                spool_dir: spool.0.clone(),
+                spool_max_bytes: 1 << 20,
+                flush_interval_ms: 60_000,
+                pod_name: "pod-a".to_string(),
+            },
         }
     }
 
-    async fn call(state: AppState, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
-        let request = Request::builder()
+    /// Calls the router as `axum::serve` would, with the peer address.
+    async fn call_from(
+        state: &Arc<AppState>,
+        peer: &str,
+        method: &str,
+        uri: &str,
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
+        let peer: SocketAddr = peer.parse().expect("peer address");
+        let mut request = Request::builder()
             .method(method)
             .uri(uri)
-            .body(Body::from(body.to_string()))
+            .body(body.into())
             .expect("valid request");
-        let response = router(Arc::new(state))
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = router(Arc::clone(state))
             .oneshot(request)
             .await
             .expect("router is infallible");
@@ -130,26 +206,35 @@ mod tests {
         (status, serde_json::from_slice(&bytes).expect("JSON body"))
     }
 
-    fn state(readiness: Readiness) -> AppState {
+    async fn call(state: AppState, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+        call_from(&Arc::new(state), LOCAL, method, uri, body.to_string()).await
+    }
+
+    fn state(readiness: Readiness, spool: &TempDir) -> AppState {
         AppState {
             readiness,
-            ..AppState::new(&unreachable_stores()).expect("valid config")
+            ..AppState::new(&unreachable_stores(spool)).expect("valid config")
         }
+    }
+
+    fn batch(events: Vec<Value>) -> String {
+        json!({ "events": events }).to_string()
     }
 
     #[tokio::test]
     async fn not_ready_while_engines_load() {
-        let (status, body) = call(state(Readiness::default()), "GET", "/ready", "").await;
+        let dir = TempDir::new("server-loading");
+        let (status, body) = call(state(Readiness::default(), &dir), "GET", "/ready", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(body, serde_json::json!({"status": "not ready"}));
+        assert_eq!(body, json!({"status": "not ready"}));
 
-        let (status, body) = call(state(Readiness::default()), "GET", "/health", "").await;
+        let (status, body) = call(state(Readiness::default(), &dir), "GET", "/health", "").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body["status"], "degraded");
         assert_eq!(body["engines"], "loading");
 
         let (status, body) = call(
-            state(Readiness::default()),
+            state(Readiness::default(), &dir),
             "POST",
             "/v1/scan",
             r#"{"text":"hi"}"#,
@@ -161,26 +246,114 @@ mod tests {
 
     #[tokio::test]
     async fn failed_engines_are_unhealthy() {
-        let (status, body) = call(state(Readiness::failed("bad rule")), "GET", "/health", "").await;
+        let dir = TempDir::new("server-failed");
+        let failed = || state(Readiness::failed("bad rule"), &dir);
+        let (status, body) = call(failed(), "GET", "/health", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["status"], "unhealthy");
         assert_eq!(body["engines"], "failed");
 
-        let (status, _) = call(state(Readiness::failed("bad rule")), "GET", "/ready", "").await;
+        let (status, _) = call(failed(), "GET", "/ready", "").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     }
 
     #[tokio::test]
     async fn unknown_path_is_a_json_404() {
-        let (status, body) = call(state(Readiness::default()), "GET", "/nope", "").await;
+        let dir = TempDir::new("server-404");
+        let (status, body) = call(state(Readiness::default(), &dir), "GET", "/nope", "").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"]["type"], "not_found");
     }
 
     #[test]
     fn bad_store_urls_are_config_errors() {
-        let mut config = unreachable_stores();
+        let dir = TempDir::new("server-config");
+        let mut config = unreachable_stores(&dir);
         config.database_url = "postgres://u@h:port/db".to_string();
         assert!(AppState::new(&config).is_err());
+    }
+
+    /// Events are spooled (with the pod name) before the 200, whether or not
+    /// the engines are loaded and the stores are up.
+    #[tokio::test]
+    async fn events_are_spooled_before_they_are_acknowledged() {
+        let dir = TempDir::new("server-events");
+        let state = Arc::new(state(Readiness::default(), &dir));
+        let body = batch(vec![event_json("e1"), event_json("e2")]);
+        let (status, answer) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(answer, json!({"accepted": 2}));
+        let (status, answer) =
+            call_from(&state, "[::1]:1", "POST", "/v1/events", batch(vec![])).await;
+        assert_eq!((status, answer), (StatusCode::OK, json!({"accepted": 0})));
+
+        state.spool.seal().expect("seal");
+        let sealed = state.spool.sealed().expect("list");
+        assert_eq!(sealed.len(), 1);
+        let text = std::fs::read_to_string(&sealed[0].path).expect("segment");
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["id"], "e1");
+        assert_eq!(lines[1]["pod"], "pod-a");
+    }
+
+    #[tokio::test]
+    async fn events_from_other_hosts_are_forbidden() {
+        let dir = TempDir::new("server-forbidden");
+        let state = Arc::new(state(Readiness::default(), &dir));
+        for peer in ["10.1.2.3:5000", "[2001:db8::1]:80"] {
+            let body = batch(vec![event_json("e1")]);
+            let (status, answer) = call_from(&state, peer, "POST", "/v1/events", body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(answer["error"]["type"], "forbidden");
+        }
+        state.spool.seal().expect("seal");
+        assert_eq!(state.spool.sealed().expect("list"), []);
+    }
+
+    #[tokio::test]
+    async fn refused_batches_store_nothing() {
+        let dir = TempDir::new("server-refused");
+        let state = Arc::new(state(Readiness::default(), &dir));
+        let mut bad = event_json("e3");
+        bad["verdict"] = json!("maybe");
+        let body = batch(vec![event_json("e1"), event_json("e2"), bad]);
+        let (status, answer) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer["error"]["type"], "invalid_request");
+        let message = answer["error"]["message"].as_str().expect("message");
+        assert!(message.starts_with("event 2: "), "{message}");
+
+        let (status, _) = call_from(&state, LOCAL, "POST", "/v1/events", "{nope").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        let huge = format!(
+            r#"{{"events": [], "pad": "{}"}}"#,
+            "x".repeat(events::MAX_BODY_BYTES)
+        );
+        let (status, _) = call_from(&state, LOCAL, "POST", "/v1/events", huge).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+        state.spool.seal().expect("seal");
+        assert_eq!(state.spool.sealed().expect("list"), []);
+        assert_eq!(state.spool.bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_full_spool_answers_503() {
+        let dir = TempDir::new("server-full");
+        let mut config = unreachable_stores(&dir);
+        config.events.spool_max_bytes = 1000;
+        let state = Arc::new(AppState::new(&config).expect("valid config"));
+        let body = batch(vec![event_json("e1"), event_json("e2"), event_json("e3")]);
+        let (status, answer) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer["error"]["type"], "unavailable");
+        let body = batch(vec![event_json("e1")]);
+        let (status, _) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
+        assert_eq!(status, StatusCode::OK, "a batch that fits is still taken");
     }
 }

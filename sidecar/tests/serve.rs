@@ -4,7 +4,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use sentinel_sidecar::config::{DetectionArgs, ServeConfig};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sentinel_sidecar::config::{DetectionArgs, EventArgs, ServeConfig};
 use sentinel_sidecar::server;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -13,6 +16,7 @@ use tokio::task::JoinHandle;
 
 struct Sidecar {
     base: String,
+    spool: PathBuf,
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -20,11 +24,25 @@ struct Sidecar {
 async fn start(redis_url: String, database_url: String) -> Sidecar {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let spool = std::env::temp_dir().join(format!(
+        "sentinel-serve-spool-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&spool);
     let config = ServeConfig {
         listen: addr,
         redis_urls: vec![redis_url],
         database_url,
         detection: DetectionArgs::default(),
+        admin_token: None,
+        events: EventArgs {
+            spool_dir: spool.clone(),
+            spool_max_bytes: 1 << 20,
+            flush_interval_ms: 50,
+            pod_name: "test-pod".to_string(),
+        },
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::run(config, listener, async {
@@ -32,19 +50,32 @@ async fn start(redis_url: String, database_url: String) -> Sidecar {
     }));
     Sidecar {
         base: format!("http://{addr}"),
+        spool,
         stop,
         task,
     }
 }
 
 impl Sidecar {
-    async fn shutdown(self) {
+    /// Stops it and returns what is left in its spool (then removed).
+    async fn shutdown(self) -> String {
         self.stop.send(()).expect("server still running");
-        let result = tokio::time::timeout(Duration::from_secs(5), self.task)
+        let result = tokio::time::timeout(Duration::from_secs(20), self.task)
             .await
             .expect("graceful shutdown returns")
             .expect("server task did not panic");
         result.expect("run returns Ok");
+        let mut left = String::new();
+        let mut files: Vec<_> = std::fs::read_dir(&self.spool)
+            .expect("spool folder")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        for file in files {
+            left += &std::fs::read_to_string(file).expect("segment");
+        }
+        let _ = std::fs::remove_dir_all(&self.spool);
+        left
     }
 }
 
@@ -123,7 +154,28 @@ async fn serves_degraded_without_stores_and_shuts_down() {
         .as_str()
         .is_some_and(|m| !m.is_empty()));
 
-    sidecar.shutdown().await;
+    // Events are taken over real loopback TCP while Postgres is down, and
+    // stay in the spool through shutdown.
+    let event = json!({
+        "id": "ev-1", "request_id": "r", "time_ms": 1_767_225_600_000_i64,
+        "client_id": "0123456789abcdef0123456789abcdef", "method": "POST",
+        "authority": "a", "path": "/v1/chat/completions", "verdict": "allow",
+        "category": null, "risk": 0.1, "mode": "enforce", "detections": [],
+        "text_sha256": "00".repeat(32), "latency_us": 12
+    });
+    let response = client()
+        .post(format!("{}/v1/events", sidecar.base))
+        .json(&json!({"events": [event]}))
+        .send()
+        .await
+        .expect("events request");
+    assert_eq!(response.status().as_u16(), 200);
+    let accepted: Value = response.json().await.expect("JSON");
+    assert_eq!(accepted, json!({"accepted": 1}));
+
+    let left = sidecar.shutdown().await;
+    assert_eq!(left.lines().count(), 1, "{left}");
+    assert!(left.contains(r#""id":"ev-1""#) && left.contains(r#""pod":"test-pod""#));
 }
 
 /// Accepts connections and never answers: the worst case for a probe.
@@ -150,5 +202,5 @@ async fn health_is_bounded_when_stores_hang() {
     .await;
     wait_ready(&sidecar.base).await;
     assert_degraded(&sidecar.base).await;
-    sidecar.shutdown().await;
+    assert_eq!(sidecar.shutdown().await, "");
 }

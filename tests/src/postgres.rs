@@ -80,10 +80,20 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port)
     }
 
+    /// Runs `sql` on the `sentinel` database with `psql -tA`: rows one a
+    /// line, columns separated by `|`, trimmed.
+    pub fn query(&self, sql: &str) -> Result<String> {
+        self.psql_on(DATABASE, sql)
+    }
+
     fn psql(&self, sql: &str) -> Result<String> {
+        self.psql_on("postgres", sql)
+    }
+
+    fn psql_on(&self, database: &str, sql: &str) -> Result<String> {
         let out = Command::new(tools::postgres_bin("psql")?)
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(["-U", "postgres", "-d", "postgres", "-tAc", sql])
+            .args(["-U", "postgres", "-d", database, "-tAc", sql])
             .output()
             .context("running psql")?;
         if !out.status.success() {

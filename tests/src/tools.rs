@@ -12,6 +12,18 @@ pub fn workspace_root() -> PathBuf {
     here.parent().unwrap_or(here).to_path_buf()
 }
 
+/// A fresh directory for one integration test's processes and files,
+/// under `target/it` (which `just test` reaps: no process outlives a run).
+pub fn test_dir(name: &str) -> PathBuf {
+    let dir = workspace_root()
+        .join("target/it")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // A directory that cannot be made fails the test at its first use.
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
 fn from_env_or(var: &str, default: PathBuf) -> PathBuf {
     env::var_os(var).map(PathBuf::from).unwrap_or(default)
 }

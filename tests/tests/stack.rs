@@ -1,7 +1,6 @@
 //! The filter judging real traffic inside the real Envoy, beside the real
 //! sidecar, Redis Cluster and Postgres, all on free loopback ports.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -21,15 +20,6 @@ const FALSE_POSITIVE: &str =
     "Please ignore the previous instructions in the README and use the new build steps.";
 /// PII alone: allowed by default, blocked by the policy's `pii` threshold.
 const PII: &str = "Please email me at jane.doe@example.com about the invoice.";
-
-fn test_dir(name: &str) -> PathBuf {
-    let dir = tools::workspace_root()
-        .join("target/it")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test dir");
-    dir
-}
 
 fn chat(content: &str) -> String {
     json!({"model": "demo", "messages": [
@@ -66,6 +56,19 @@ fn counter(stats: &str, name: &str) -> u64 {
         .map_or(0, |v| v as u64)
 }
 
+/// The first row `sql` returns, polling while the event is on its way.
+fn wait_row(stack: &Stack, sql: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        // An error too, until the sidecar has created the tables.
+        let row = stack.postgres.query(sql).unwrap_or_default();
+        if !row.is_empty() || Instant::now() > deadline {
+            return row;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 fn wait_health(client: &Client, url: &str, want: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -85,7 +88,7 @@ fn wait_health(client: &Client, url: &str, want: impl Fn(&Value) -> bool) -> Val
 
 #[test]
 fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
-    let dir = test_dir("stack");
+    let dir = tools::test_dir("stack");
     let mut stack = Stack::start(Options {
         dir: dir.clone(),
         ports: Ports::free(),
@@ -164,6 +167,7 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         (url.clone(), tool_call),
         (stack.envoy.url("/v1/messages"), anthropic),
     ];
+    let mut blocked_ids = Vec::new();
     for (url, body) in attacks {
         let response = post(&client, &url, body.clone());
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "blocked: {body}");
@@ -179,12 +183,31 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
             "request id: {error}"
         );
         assert!(!error["message"].as_str().unwrap_or_default().is_empty());
+        blocked_ids.extend(error["request_id"].as_str().map(str::to_string));
     }
     assert_eq!(
         seen(&stack),
         before,
         "the upstream never saw a blocked request"
     );
+
+    // Each decision reached Postgres as an event, through the filter's
+    // batches, the sidecar's spool and its writer: no raw text, a hash.
+    for id in &blocked_ids {
+        let sql = format!(
+            "SELECT verdict || ' ' || mode || ' ' || length(text_sha256) || ' ' || \
+             jsonb_array_length(detections) FROM events WHERE request_id = '{id}'"
+        );
+        let row = wait_row(&stack, &sql);
+        let fields: Vec<&str> = row.split(' ').collect();
+        assert_eq!(fields[..3], ["block", "enforce", "64"], "{id}: {row}");
+        assert!(fields[3].parse::<u32>().is_ok_and(|n| n > 0), "{id}: {row}");
+    }
+    let texts = stack
+        .postgres
+        .query("SELECT count(*) FROM events WHERE detections::text LIKE '%previous instructions%'")
+        .expect("query");
+    assert_eq!(texts, "0", "events carry no raw text");
 
     // A body above max_body_bytes gets 413 with a JSON error.
     let huge = chat(&"a harmless sentence. ".repeat(MAX_BODY / 10));

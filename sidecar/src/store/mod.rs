@@ -51,6 +51,10 @@ pub struct Monitored<S> {
 }
 
 impl<S: Store> Monitored<S> {
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     pub fn new(store: S) -> Self {
         Monitored {
             store,

@@ -13,6 +13,8 @@ use super::Store;
 /// Per host when connecting, unless the URL sets `connect_timeout` itself.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
+/// A pooled connection, connecting and authenticating included.
+const GET_TIMEOUT: Duration = Duration::from_secs(3);
 const POOL_SIZE: usize = 4;
 
 pub struct PostgresStore {
@@ -43,13 +45,24 @@ impl PostgresStore {
             .context("cannot build the Postgres pool")?;
         Ok(PostgresStore { pool })
     }
+
+    /// A pooled connection. After a failed or timed-out query, drop it with
+    /// [`Object::take`] so that it is not handed out again.
+    /// Bounded: `connect_timeout` covers only the TCP connect, and a server
+    /// that accepts but never answers would hold the startup forever.
+    pub async fn client(&self) -> anyhow::Result<Object> {
+        match tokio::time::timeout(GET_TIMEOUT, self.pool.get()).await {
+            Ok(client) => client.context("cannot connect"),
+            Err(_) => bail!("no connection within {GET_TIMEOUT:?}"),
+        }
+    }
 }
 
 impl Store for PostgresStore {
     const NAME: &'static str = "postgres";
 
     async fn check(&self) -> anyhow::Result<()> {
-        let client = self.pool.get().await.context("cannot connect")?;
+        let client = self.client().await?;
         let outcome =
             match tokio::time::timeout(QUERY_TIMEOUT, client.simple_query("SELECT 1")).await {
                 Ok(Ok(rows)) => Ok(rows),

@@ -36,7 +36,8 @@ impl RedisStore {
         })
     }
 
-    async fn connection(&self) -> anyhow::Result<ClusterConnection> {
+    /// The shared cluster connection, connecting first if needed.
+    pub(crate) async fn connection(&self) -> anyhow::Result<ClusterConnection> {
         // Held across the connect so concurrent probes share one attempt.
         let mut slot = self.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
@@ -49,6 +50,12 @@ impl RedisStore {
             .context("cannot connect to any seed node")?;
         *slot = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// Drops the connection after a failed round-trip: the next use starts
+    /// from the seed nodes and a fresh slot map.
+    pub(crate) async fn reset(&self) {
+        self.connection.lock().await.take();
     }
 }
 
@@ -67,7 +74,7 @@ impl Store for RedisStore {
         {
             Ok(info) => info,
             Err(e) => {
-                self.connection.lock().await.take();
+                self.reset().await;
                 return Err(e).context("CLUSTER INFO failed");
             }
         };

@@ -1,0 +1,144 @@
+//! `POST /v1/events`: the local Envoy's decision events into the spool. The
+//! answer is 200 only once the batch is fsynced, so an acknowledged event
+//! survives a crash of the sidecar.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::Json;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::events::{self, Event, Verdict};
+use crate::server::AppState;
+use crate::spool::AppendError;
+use crate::state::{valid_client_id, Observation, QuarantineRule, StateStore};
+
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    pub accepted: usize,
+}
+
+pub async fn ingest(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    loopback_only(peer)?;
+    let events = events::parse_batch(&body?, &state.pod).map_err(ApiError::InvalidRequest)?;
+    let accepted = events.len();
+    if accepted == 0 {
+        return Ok(Json(Accepted { accepted }));
+    }
+    let blocks = observations(&events);
+    let spool = Arc::clone(&state.spool);
+    tokio::task::spawn_blocking(move || spool.append(&events))
+        .await
+        .map_err(|e| ApiError::Internal(format!("spool append did not complete: {e}")))?
+        .map_err(|e| match e {
+            AppendError::Full => ApiError::SpoolFull,
+            AppendError::Io(e) => ApiError::Internal(format!("cannot spool events: {e}")),
+        })?;
+    // Shared state after the ack is certain; never holds the ack up.
+    if !blocks.is_empty() {
+        let shared = Arc::clone(&state.shared);
+        let rule = state.quarantine;
+        tokio::spawn(async move { record(&*shared, &blocks, &rule).await });
+    }
+    Ok(Json(Accepted { accepted }))
+}
+
+/// What a batch tells the shared state: its blocked requests (monitor mode
+/// counts: it shows who would be quarantined). Allowed requests, 413s and
+/// refusals of quarantined clients add nothing.
+fn observations(events: &[Event]) -> Vec<(String, String, u64, f64)> {
+    events
+        .iter()
+        .filter(|e| matches!(e.verdict, Verdict::Block | Verdict::Monitor))
+        .filter(|e| valid_client_id(&e.client_id))
+        .map(|e| {
+            let time_ms = u64::try_from(e.time_ms).unwrap_or(0);
+            (
+                e.client_id.clone(),
+                e.id.clone(),
+                time_ms,
+                f64::from(e.risk),
+            )
+        })
+        .collect()
+}
+
+async fn record(
+    shared: &impl StateStore,
+    blocks: &[(String, String, u64, f64)],
+    rule: &QuarantineRule,
+) {
+    for (client_id, event_id, time_ms, risk) in blocks {
+        let observation = Observation {
+            client_id,
+            event_id,
+            time_ms: *time_ms,
+            blocked: true,
+            risk: *risk,
+        };
+        match shared.record(&observation, rule).await {
+            Ok(Some(q)) => tracing::warn!(
+                client_id = q.client_id,
+                until_ms = q.until_ms,
+                "client quarantined"
+            ),
+            Ok(None) => {}
+            Err(error) => {
+                // Redis is a cache of decisions: the event is in the spool
+                // and reaches Postgres whatever happens here.
+                tracing::warn!(error = format!("{error:#}"), "shared state not updated");
+                return;
+            }
+        }
+    }
+}
+
+/// Events come from the Envoy in the same pod, never from the network.
+pub fn loopback_only(peer: SocketAddr) -> Result<(), ApiError> {
+    if peer.ip().to_canonical().is_loopback() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "events are accepted from loopback only, not from {}",
+            peer.ip()
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_peers_pass() {
+        for peer in [
+            "127.0.0.1:5000",
+            "127.9.9.9:1",
+            "[::1]:5000",
+            "[::ffff:127.0.0.1]:80",
+        ] {
+            let peer: SocketAddr = peer.parse().expect("address");
+            assert!(loopback_only(peer).is_ok(), "{peer}");
+        }
+        for peer in [
+            "10.0.0.7:5000",
+            "0.0.0.0:1",
+            "[fe80::1]:80",
+            "[::ffff:10.0.0.7]:80",
+        ] {
+            let peer: SocketAddr = peer.parse().expect("address");
+            assert!(
+                matches!(loopback_only(peer), Err(ApiError::Forbidden(_))),
+                "{peer}"
+            );
+        }
+    }
+}
