@@ -12,6 +12,9 @@ pub const HEADER_PREFIX: &str = "x-sentinel-";
 pub const RISK_HEADER: &str = "x-sentinel-risk";
 pub const VERDICT_HEADER: &str = "x-sentinel-verdict";
 pub const MODE_HEADER: &str = "x-sentinel-mode";
+/// Set (monitor mode only) when the sender is quarantined: enforce mode
+/// refuses such a request instead.
+pub const QUARANTINED_HEADER: &str = "x-sentinel-quarantined";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -63,6 +63,17 @@ impl<'a> Decision<'a> {
         }
     }
 
+    /// A quarantined client's request, refused unscanned: not a new
+    /// attack, so it does not extend the quarantine.
+    pub fn quarantined() -> Decision<'static> {
+        Decision {
+            verdict: "quarantined",
+            category: Some("quarantined"),
+            risk: 0.0,
+            detections: Vec::new(),
+        }
+    }
+
     /// A body over `max_body_bytes`, refused with 413 unscanned.
     pub fn too_large() -> Decision<'static> {
         Decision {

@@ -11,9 +11,12 @@ use std::rc::Rc;
 use std::time::SystemTime;
 
 use crate::client::{client_id, text_sha256, Hints};
-use crate::decision::{decide, is_reserved_header, upstream_headers, verdict_of, Outcome};
+use crate::decision::{
+    decide, is_reserved_header, upstream_headers, verdict_of, Outcome, QUARANTINED_HEADER,
+};
 use crate::events::{micros_between, unix_ms, Decision, Event, Request};
 use crate::extract::{Body, Format};
+use crate::policy::Mode;
 use crate::response::{self, request_id_from_header, LocalResponse};
 use crate::root::Shared;
 use proxy_wasm::hostcalls;
@@ -136,6 +139,13 @@ impl Filter {
         )
     }
 
+    /// Until when the sender is quarantined, if it is now.
+    fn quarantined_until(&self) -> Option<u64> {
+        let request = self.request.as_ref()?;
+        let now = unix_ms(self.get_current_time());
+        self.shared.quarantined_until(&request.client_id, now)
+    }
+
     /// Queues the event of this request's decision.
     fn record(&self, decision: Decision<'_>, texts_hash: &str, started: SystemTime) {
         let Some(request) = &self.request else {
@@ -175,8 +185,22 @@ impl HttpContext for Filter {
                     .and_then(|v| v.trim().parse::<u64>().ok());
             }
         }
-        if self.shared.events_enabled() {
+        if self.shared.events_enabled() || self.shared.policy.state.is_some() {
             self.request = Some(self.describe(&headers));
+        }
+        if let Some(until_ms) = self.quarantined_until() {
+            match self.shared.policy.mode {
+                Mode::Enforce => {
+                    self.shared.metrics.quarantined();
+                    self.record(Decision::quarantined(), &nothing_scanned(), started);
+                    let reply = response::quarantined(until_ms, self.request_id());
+                    return self.reply(reply);
+                }
+                // Told to the upstream, judged as usual.
+                Mode::Monitor => {
+                    self.set_http_request_header(QUARANTINED_HEADER, Some("true"));
+                }
+            }
         }
         if end_of_stream {
             // No body, nothing to scan (a plain GET).

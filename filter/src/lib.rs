@@ -6,16 +6,20 @@
 //!   completions and responses, Anthropic messages, Gemini, plain text) and
 //!   the policy's `text_paths`; one module per format under `extract/`
 //! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
-//! - `response` local replies (403 blocked, 413 too large) in OpenAI error shape
+//! - `response` local replies (403 blocked or quarantined, 413 too large) in
+//!   OpenAI error shape
 //! - `client`   client identity (hashed API key, header or source IP) and the
 //!   hash of the scanned texts, for events
 //! - `events`   decision events (`docs/events.md`) and their ids
 //! - `outbox`   the bounded per-VM event queue: batches, retries, backoff
+//! - `enforced` the quarantine list the sidecar publishes (`GET /v1/state`)
 //! - `metrics`  counter names; the host-side counters (wasm only)
 //! - `root`     root context: policy + scanner built once per configuration,
 //!   event delivery to the sidecar on a timer (wasm only)
-//! - `http`     request context: hold, buffer, judge, reply or tag, record
-//!   the event (wasm only)
+//! - `pull`     the state pull: one worker per Envoy asks, all share the copy
+//!   in proxy-wasm shared data (wasm only)
+//! - `http`     request context: refuse quarantined clients, hold, buffer,
+//!   judge, reply or tag, record the event (wasm only)
 //!
 //! Everything but the proxy-wasm glue is plain Rust, tested natively with
 //! `cargo test`; the glue compiles only for wasm32, where the host imports
@@ -23,6 +27,7 @@
 
 pub mod client;
 pub mod decision;
+pub mod enforced;
 pub mod events;
 pub mod extract;
 pub mod metrics;
@@ -32,6 +37,8 @@ pub mod response;
 
 #[cfg(target_arch = "wasm32")]
 mod http;
+#[cfg(target_arch = "wasm32")]
+mod pull;
 #[cfg(target_arch = "wasm32")]
 mod root;
 

@@ -7,6 +7,10 @@ pub const VERDICT_BLOCK: &str = "sentinel_verdict_block_total";
 /// Would-block requests that monitor mode let through.
 pub const VERDICT_MONITOR: &str = "sentinel_verdict_monitor_total";
 pub const BODY_TOO_LARGE: &str = "sentinel_body_too_large_total";
+/// Requests refused because their client is quarantined.
+pub const QUARANTINED: &str = "sentinel_quarantined_total";
+/// Pulls of the shared state that failed (the last known state stays).
+pub const STATE_PULL_FAILURES: &str = "sentinel_state_pull_failures_total";
 /// Decision events the sidecar acknowledged.
 pub const EVENTS_SENT: &str = "sentinel_events_sent_total";
 /// Events lost: queue full, or a batch the sidecar refused.
@@ -51,6 +55,8 @@ mod host {
         block: u32,
         monitor: u32,
         body_too_large: u32,
+        quarantined: u32,
+        state_pull_failures: u32,
         events_sent: u32,
         events_dropped: u32,
         events_failed_batches: u32,
@@ -68,6 +74,8 @@ mod host {
                 block: counter(super::VERDICT_BLOCK)?,
                 monitor: counter(super::VERDICT_MONITOR)?,
                 body_too_large: counter(super::BODY_TOO_LARGE)?,
+                quarantined: counter(super::QUARANTINED)?,
+                state_pull_failures: counter(super::STATE_PULL_FAILURES)?,
                 events_sent: counter(super::EVENTS_SENT)?,
                 events_dropped: counter(super::EVENTS_DROPPED)?,
                 events_failed_batches: counter(super::EVENTS_FAILED_BATCHES)?,
@@ -81,6 +89,14 @@ mod host {
 
         pub fn body_too_large(&self) {
             increment(self.body_too_large);
+        }
+
+        pub fn quarantined(&self) {
+            increment(self.quarantined);
+        }
+
+        pub fn state_pull_failed(&self) {
+            increment(self.state_pull_failures);
         }
 
         pub fn events(&self, stats: Stats) {

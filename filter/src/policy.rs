@@ -56,7 +56,35 @@ pub struct Policy {
     /// A header whose value identifies the client when the request carries
     /// no API key (lowercase, as Envoy stores header names).
     pub client_id_header: Option<String>,
+    /// Where the quarantine list is pulled from; `None` when disabled.
+    pub state: Option<StateSync>,
 }
+
+/// Pulling what the sidecar publishes at `GET /v1/state` (quarantined
+/// clients, decided from the events of every pod).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSync {
+    pub cluster: String,
+    pub authority: String,
+    pub path: String,
+    /// How often one worker of the Envoy asks; the others read its copy.
+    pub pull_interval_ms: u64,
+    pub timeout_ms: u64,
+}
+
+impl Default for StateSync {
+    fn default() -> Self {
+        StateSync {
+            cluster: "sentinel_sidecar".to_string(),
+            authority: "sentinel-sidecar".to_string(),
+            path: "/v1/state".to_string(),
+            pull_interval_ms: 250,
+            timeout_ms: 1000,
+        }
+    }
+}
+
+const PULL_INTERVAL_MS: (u64, u64) = (10, 60_000);
 
 /// Delivery of decision events to the sidecar (`docs/events.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +107,7 @@ impl Default for Events {
             cluster: "sentinel_sidecar".to_string(),
             authority: "sentinel-sidecar".to_string(),
             path: "/v1/events".to_string(),
-            flush_interval_ms: 1000,
+            flush_interval_ms: 500,
             max_batch: 200,
             max_queue: 5000,
             timeout_ms: 2000,
@@ -109,6 +137,7 @@ impl Default for Policy {
             custom_rules: Vec::new(),
             events: Some(Events::default()),
             client_id_header: None,
+            state: Some(StateSync::default()),
         }
     }
 }
@@ -127,6 +156,19 @@ struct RawPolicy {
     custom_rules: Option<Vec<RawCustomRule>>,
     events: Option<RawEvents>,
     client_id_header: Option<String>,
+    state: Option<RawState>,
+}
+
+/// The `state` object as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    enabled: Option<bool>,
+    cluster: Option<String>,
+    authority: Option<String>,
+    path: Option<String>,
+    pull_interval_ms: Option<u64>,
+    timeout_ms: Option<u64>,
 }
 
 /// The `events` object as written.
@@ -205,6 +247,9 @@ impl Policy {
         }
         if let Some(name) = raw.client_id_header {
             policy.client_id_header = Some(parse_header_name(&name)?);
+        }
+        if let Some(state) = raw.state {
+            policy.state = parse_state(state)?;
         }
         Ok(policy)
     }
@@ -297,21 +342,11 @@ fn parse_events(raw: RawEvents) -> Result<Option<Events>, String> {
         return Ok(None);
     }
     let mut events = Events::default();
-    if let Some(cluster) = raw.cluster {
-        events.cluster = parse_plain("events.cluster", cluster)?;
-    }
-    if let Some(authority) = raw.authority {
-        events.authority = parse_plain("events.authority", authority)?;
-    }
-    if let Some(path) = raw.path {
-        events.path = parse_plain("events.path", path)?;
-        if !events.path.starts_with('/') {
-            return Err(format!(
-                "events.path must start with `/`, got {:?}",
-                events.path
-            ));
-        }
-    }
+    set_destination(
+        "events",
+        (raw.cluster, raw.authority, raw.path),
+        (&mut events.cluster, &mut events.authority, &mut events.path),
+    )?;
     if let Some(ms) = raw.flush_interval_ms {
         events.flush_interval_ms = bounded("events.flush_interval_ms", ms, FLUSH_INTERVAL_MS)?;
     }
@@ -331,6 +366,48 @@ fn parse_events(raw: RawEvents) -> Result<Option<Events>, String> {
         ));
     }
     Ok(Some(events))
+}
+
+/// The `cluster`, `authority` and `path` of a call to the sidecar, each
+/// checked (errors name `<section>.<field>`) and set when given.
+fn set_destination(
+    section: &str,
+    given: (Option<String>, Option<String>, Option<String>),
+    into: (&mut String, &mut String, &mut String),
+) -> Result<(), String> {
+    if let Some(cluster) = given.0 {
+        *into.0 = parse_plain(&format!("{section}.cluster"), cluster)?;
+    }
+    if let Some(authority) = given.1 {
+        *into.1 = parse_plain(&format!("{section}.authority"), authority)?;
+    }
+    if let Some(path) = given.2 {
+        let path = parse_plain(&format!("{section}.path"), path)?;
+        if !path.starts_with('/') {
+            return Err(format!("{section}.path must start with `/`, got {path:?}"));
+        }
+        *into.2 = path;
+    }
+    Ok(())
+}
+
+fn parse_state(raw: RawState) -> Result<Option<StateSync>, String> {
+    if raw.enabled == Some(false) {
+        return Ok(None);
+    }
+    let mut state = StateSync::default();
+    set_destination(
+        "state",
+        (raw.cluster, raw.authority, raw.path),
+        (&mut state.cluster, &mut state.authority, &mut state.path),
+    )?;
+    if let Some(ms) = raw.pull_interval_ms {
+        state.pull_interval_ms = bounded("state.pull_interval_ms", ms, PULL_INTERVAL_MS)?;
+    }
+    if let Some(ms) = raw.timeout_ms {
+        state.timeout_ms = bounded("state.timeout_ms", ms, TIMEOUT_MS)?;
+    }
+    Ok(Some(state))
 }
 
 fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<u64, String> {
@@ -417,7 +494,7 @@ mod tests {
                 cluster: "sentinel_sidecar".into(),
                 authority: "sentinel-sidecar".into(),
                 path: "/v1/events".into(),
-                flush_interval_ms: 1000,
+                flush_interval_ms: 500,
                 max_batch: 200,
                 max_queue: 5000,
                 timeout_ms: 2000,
@@ -799,6 +876,34 @@ mod tests {
         }
         let err = parse(r#"{"events":{"clusters":"x"}}"#).unwrap_err();
         assert!(err.contains("unknown field `clusters`"), "{err}");
+    }
+
+    #[test]
+    fn state_sync_is_parsed() {
+        assert_eq!(parse("{}").unwrap().state, Some(StateSync::default()));
+        let p = parse(r#"{"state":{"pull_interval_ms":100,"path":"/x","cluster":"c"}}"#).unwrap();
+        let state = p.state.unwrap();
+        assert_eq!(
+            (
+                state.pull_interval_ms,
+                state.path.as_str(),
+                state.cluster.as_str()
+            ),
+            (100, "/x", "c")
+        );
+        assert_eq!(parse(r#"{"state":{"enabled":false}}"#).unwrap().state, None);
+        for (bad, named) in [
+            (
+                r#"{"state":{"pull_interval_ms":1}}"#,
+                "state.pull_interval_ms",
+            ),
+            (r#"{"state":{"path":"v1"}}"#, "state.path"),
+            (r#"{"state":{"cluster":""}}"#, "state.cluster"),
+            (r#"{"state":{"what":1}}"#, "what"),
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains(named), "{bad}: {err}");
+        }
     }
 
     #[test]

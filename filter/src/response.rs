@@ -31,6 +31,24 @@ pub fn blocked(category: &str, request_id: &str) -> LocalResponse {
     }
 }
 
+/// 403 for a client the shared state has quarantined (after repeated
+/// attacks, on any pod): the same shape as a block, code `quarantined`.
+pub fn quarantined(until_ms: u64, request_id: &str) -> LocalResponse {
+    LocalResponse {
+        status: 403,
+        headers: &[JSON, (VERDICT_HEADER, "block")],
+        body: error_body(
+            &format!(
+                "Request blocked by Sentinel: this client is quarantined after repeated \
+                 attacks (until {until_ms} ms since the Unix epoch)"
+            ),
+            "sentinel_blocked",
+            "quarantined",
+            request_id,
+        ),
+    }
+}
+
 /// 413: the body is larger than the policy lets the filter buffer.
 pub fn too_large(max_body_bytes: usize, request_id: &str) -> LocalResponse {
     LocalResponse {
@@ -127,6 +145,19 @@ mod tests {
                 "request_id": "req-2",
             }})
         );
+    }
+
+    #[test]
+    fn quarantined_is_a_block_with_its_own_code() {
+        let r = quarantined(1_700_000_000_000, "req-4");
+        assert_eq!(r.status, 403);
+        let error = &body_json(&r)["error"];
+        assert_eq!(error["type"], "sentinel_blocked");
+        assert_eq!(error["code"], "quarantined");
+        assert_eq!(error["request_id"], "req-4");
+        assert!(error["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("1700000000000")));
     }
 
     #[test]

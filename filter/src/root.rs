@@ -22,6 +22,7 @@ use crate::http::{Filter, Unconfigured};
 use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
 use crate::policy::{Events, Policy};
+use crate::pull::{Answer, StateView};
 
 /// What request contexts share; built once per configuration. Compiling the
 /// engines per request would cost most of Envoy's throughput.
@@ -51,6 +52,13 @@ impl Shared {
         self.sink.ids.next()
     }
 
+    /// Until when `client_id` is quarantined, if it is at `now_ms` (never,
+    /// when the policy does not pull the shared state).
+    pub fn quarantined_until(&self, client_id: &str, now_ms: u64) -> Option<u64> {
+        self.policy.state.as_ref()?;
+        self.sink.state.quarantined_until(client_id, now_ms)
+    }
+
     /// Queues an event for the next batch.
     pub fn record(&self, event: &Event<'_>) {
         if !self.events_enabled() {
@@ -71,6 +79,9 @@ impl Shared {
 pub struct Sink {
     outbox: RefCell<Outbox>,
     ids: EventIds,
+    /// The quarantine list pulled from the sidecar, kept across
+    /// configurations like the queue.
+    state: StateView,
     /// The newest accepted configuration's number. Only its root context
     /// sends: an older one may still tick, with an outdated destination.
     generation: Cell<u64>,
@@ -99,6 +110,7 @@ fn sink(root: &Root) -> Rc<Sink> {
             Rc::new(Sink {
                 outbox: RefCell::new(Outbox::new(&Events::default())),
                 ids: EventIds::new(&entropy),
+                state: StateView::default(),
                 generation: Cell::new(0),
             })
         }))
@@ -131,12 +143,16 @@ impl Context for Root {
         &mut self,
         token_id: u32,
         num_headers: usize,
-        _body_size: usize,
+        body_size: usize,
         _num_trailers: usize,
     ) {
         let Some(shared) = &self.shared else {
             return;
         };
+        if shared.sink.state.owns(token_id) {
+            self.on_state(num_headers, body_size);
+            return;
+        }
         // Without headers (a failed call) the host has no response map and
         // the SDK would panic on reading it.
         let status = (num_headers > 0)
@@ -209,9 +225,15 @@ impl RootContext for Root {
                 let generation = shared.sink.generation.get().wrapping_add(1);
                 shared.sink.generation.set(generation);
                 self.generation = generation;
-                let period = shared.policy.events.as_ref().map_or(Duration::ZERO, |e| {
-                    Duration::from_millis(e.flush_interval_ms)
-                });
+                // One timer for both jobs: the shorter interval.
+                let period = [
+                    shared.policy.events.as_ref().map(|e| e.flush_interval_ms),
+                    shared.policy.state.as_ref().map(|s| s.pull_interval_ms),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+                .map_or(Duration::ZERO, Duration::from_millis);
                 // Zero stops the timer; a refused period only delays events.
                 let _ = hostcalls::set_tick_period(period);
                 self.shared = Some(Rc::new(shared));
@@ -238,6 +260,7 @@ impl RootContext for Root {
 
     fn on_tick(&mut self) {
         self.flush();
+        self.sync_state();
     }
 }
 
@@ -264,6 +287,54 @@ impl Root {
             request_ids: Cell::new(0),
             sink,
         })
+    }
+
+    /// Takes up the state another worker pulled, and pulls when it is this
+    /// worker's turn (newest configuration only, like event batches).
+    fn sync_state(&self) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        shared.sink.state.refresh();
+        let Some(config) = &shared.policy.state else {
+            return;
+        };
+        if shared.sink.generation.get() != self.generation {
+            return;
+        }
+        if let Err(status) = shared.sink.state.pull(config, self.get_current_time()) {
+            shared.metrics.state_pull_failed();
+            log(
+                LogLevel::Warn,
+                &format!(
+                    "state: cannot call cluster {:?} ({status:?})",
+                    config.cluster
+                ),
+            );
+        }
+    }
+
+    /// The sidecar's answer to a state pull.
+    fn on_state(&self, num_headers: usize, body_size: usize) {
+        let Some(shared) = &self.shared else {
+            return;
+        };
+        match shared.sink.state.answer(num_headers, body_size) {
+            Answer::Updated(count) => log(
+                LogLevel::Debug,
+                &format!("state: {count} quarantined clients"),
+            ),
+            Answer::Unchanged => {}
+            Answer::Failed(reason) => {
+                shared.metrics.state_pull_failed();
+                if shared.sink.state.first_failure() {
+                    log(
+                        LogLevel::Warn,
+                        &format!("state: pull failed ({reason}); enforcing the last known state"),
+                    );
+                }
+            }
+        }
     }
 
     /// Sends the next batch if one may go now (see [`Outbox::next_batch`]).

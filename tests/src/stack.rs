@@ -69,6 +69,8 @@ pub struct Stack {
     pub upstream: Upstream,
     pub postgres: Postgres,
     pub redis: RedisCluster,
+    /// Accepted by the sidecar's admin API (`Authorization: Bearer ...`).
+    pub admin_token: String,
 }
 
 /// What `just status --json` prints: every address a script needs.
@@ -80,6 +82,9 @@ pub struct Status {
     pub upstream: String,
     pub redis: Vec<String>,
     pub postgres: String,
+    /// Bearer token of the sidecar's admin API.
+    #[serde(default)]
+    pub admin_token: String,
 }
 
 impl Stack {
@@ -93,7 +98,15 @@ impl Stack {
         let redis = RedisCluster::start(&dir, &ports.redis)?;
         let postgres = Postgres::start(&dir, ports.postgres)?;
         let upstream = Upstream::start(&dir, profile, ports.upstream)?;
-        let sidecar = Sidecar::start(&dir, profile, ports.sidecar, &redis.urls(), &postgres.url())?;
+        let admin_token = tools::random_token()?;
+        let sidecar = Sidecar::start_with_env(
+            &dir,
+            profile,
+            ports.sidecar,
+            &redis.urls(),
+            &postgres.url(),
+            &[("SENTINEL_ADMIN_TOKEN", &admin_token)],
+        )?;
         let envoy = Envoy::start(
             &dir,
             "envoy",
@@ -112,6 +125,7 @@ impl Stack {
             upstream,
             postgres,
             redis,
+            admin_token,
         })
     }
 
@@ -124,6 +138,7 @@ impl Stack {
             upstream: at(self.upstream.port),
             redis: self.redis.addresses(),
             postgres: self.postgres.url(),
+            admin_token: self.admin_token.clone(),
         }
     }
 
@@ -135,6 +150,7 @@ impl Stack {
             upstream,
             postgres,
             redis,
+            admin_token: _,
         } = self;
         envoy.proc.detach();
         sidecar.proc.detach();

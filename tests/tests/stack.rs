@@ -1,6 +1,7 @@
 //! The filter judging real traffic inside the real Envoy, beside the real
 //! sidecar, Redis Cluster and Postgres, all on free loopback ports.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
@@ -29,10 +30,16 @@ fn chat(content: &str) -> String {
     .to_string()
 }
 
+/// Each call as a different client (its own API key): this test sends many
+/// attacks, and five from one client would quarantine it (that is
+/// `quarantine.rs`'s subject).
 fn post(client: &Client, url: &str, body: impl Into<reqwest::blocking::Body>) -> Response {
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let key = format!("sk-stack-{}", CALLS.fetch_add(1, Ordering::Relaxed));
     client
         .post(url)
         .header("content-type", "application/json")
+        .header("x-api-key", key)
         .body(body)
         .send()
         .expect("Envoy answers")

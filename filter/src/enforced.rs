@@ -1,0 +1,100 @@
+//! What the filter enforces beyond its own verdicts: the quarantined clients
+//! its sidecar publishes at `GET /v1/state` (the sidecar's `sync` module),
+//! decided from the events of every pod.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+/// Larger documents are refused: the list is a few entries in practice,
+/// and parsing must stay bounded in the VM.
+pub const MAX_STATE_BYTES: usize = 4 << 20;
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Enforced {
+    version: String,
+    /// Client id -> quarantined until (Unix ms).
+    quarantined: HashMap<String, u64>,
+}
+
+#[derive(Deserialize)]
+struct Document {
+    version: String,
+    quarantined: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    client_id: String,
+    until_ms: u64,
+}
+
+impl Enforced {
+    pub fn parse(body: &[u8]) -> Result<Enforced, String> {
+        if body.len() > MAX_STATE_BYTES {
+            return Err(format!(
+                "state document of {} bytes is over {MAX_STATE_BYTES}",
+                body.len()
+            ));
+        }
+        let document: Document =
+            serde_json::from_slice(body).map_err(|e| format!("bad state document: {e}"))?;
+        Ok(Enforced {
+            version: document.version,
+            quarantined: document
+                .quarantined
+                .into_iter()
+                .map(|e| (e.client_id, e.until_ms))
+                .collect(),
+        })
+    }
+
+    /// The version to send as `since` (empty before the first document).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Until when `client_id` is quarantined, if it is at `now_ms`.
+    pub fn quarantined_until(&self, client_id: &str, now_ms: u64) -> Option<u64> {
+        self.quarantined
+            .get(client_id)
+            .copied()
+            .filter(|&until| until > now_ms)
+    }
+
+    pub fn len(&self) -> usize {
+        self.quarantined.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.quarantined.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarantines_hold_until_their_end() {
+        let body = br#"{"version":"ab12","stale":false,"quarantined":[
+            {"client_id":"c1","until_ms":2000},{"client_id":"c2","until_ms":500}]}"#;
+        let enforced = Enforced::parse(body).unwrap();
+        assert_eq!(enforced.version(), "ab12");
+        assert_eq!(enforced.quarantined_until("c1", 1000), Some(2000));
+        assert_eq!(enforced.quarantined_until("c1", 2000), None);
+        assert_eq!(enforced.quarantined_until("c2", 1000), None);
+        assert_eq!(enforced.quarantined_until("c3", 0), None);
+        assert_eq!(enforced.len(), 2);
+    }
+
+    #[test]
+    fn bad_documents_are_refused() {
+        assert!(Enforced::parse(b"").is_err());
+        assert!(Enforced::parse(br#"{"version":"x"}"#).is_err());
+        assert!(Enforced::parse(br#"{"version":"x","quarantined":[{"client_id":1}]}"#).is_err());
+        let huge = vec![b' '; MAX_STATE_BYTES + 1];
+        assert!(Enforced::parse(&huge).is_err());
+        assert!(Enforced::default().is_empty());
+    }
+}
