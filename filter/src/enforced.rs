@@ -1,10 +1,12 @@
 //! What the filter enforces beyond its own verdicts: the quarantined clients
 //! its sidecar publishes at `GET /v1/state` (the sidecar's `sync` module),
-//! decided from the events of every pod.
+//! decided from the events of every pod, and the policy version made through
+//! the admin API.
 
 use std::collections::HashMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// Larger documents are refused: the list is a few entries in practice,
 /// and parsing must stay bounded in the VM.
@@ -15,12 +17,22 @@ pub struct Enforced {
     version: String,
     /// Client id -> quarantined until (Unix ms).
     quarantined: HashMap<String, u64>,
+    /// The newest policy version and its JSON, if one was ever made.
+    policy: Option<(i64, String)>,
 }
 
 #[derive(Deserialize)]
 struct Document {
     version: String,
     quarantined: Vec<Entry>,
+    #[serde(default)]
+    policy: Option<PolicyDocument>,
+}
+
+#[derive(Deserialize)]
+struct PolicyDocument {
+    version: i64,
+    policy: Box<RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +58,9 @@ impl Enforced {
                 .into_iter()
                 .map(|e| (e.client_id, e.until_ms))
                 .collect(),
+            policy: document
+                .policy
+                .map(|p| (p.version, p.policy.get().to_string())),
         })
     }
 
@@ -60,6 +75,11 @@ impl Enforced {
             .get(client_id)
             .copied()
             .filter(|&until| until > now_ms)
+    }
+
+    /// The policy version to run and its JSON, if the admin API made one.
+    pub fn policy(&self) -> Option<(i64, &str)> {
+        self.policy.as_ref().map(|(v, body)| (*v, body.as_str()))
     }
 
     pub fn len(&self) -> usize {
@@ -86,6 +106,18 @@ mod tests {
         assert_eq!(enforced.quarantined_until("c2", 1000), None);
         assert_eq!(enforced.quarantined_until("c3", 0), None);
         assert_eq!(enforced.len(), 2);
+    }
+
+    #[test]
+    fn a_policy_version_comes_with_the_state() {
+        let body = br#"{"version":"v","quarantined":[],
+            "policy":{"version":7,"policy":{"mode":"monitor"}}}"#;
+        let enforced = Enforced::parse(body).unwrap();
+        let (version, json) = enforced.policy().unwrap();
+        assert_eq!(version, 7);
+        assert_eq!(json, r#"{"mode":"monitor"}"#);
+        let none = Enforced::parse(br#"{"version":"v","quarantined":[],"policy":null}"#);
+        assert_eq!(none.unwrap().policy(), None);
     }
 
     #[test]

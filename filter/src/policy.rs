@@ -256,6 +256,17 @@ impl Policy {
 
     /// The scanner this policy asks for: its engines and custom rules,
     /// compiled. A bad custom rule is refused with a message naming its id.
+    /// A policy version pulled from the sidecar (made through the admin
+    /// API): all of it but how the filter reaches its sidecar (`events`,
+    /// `state`), which stays as the running configuration says, so that no
+    /// version can cut a filter off from the next one.
+    pub fn parse_pulled(config: &[u8], running: &Policy) -> Result<Policy, String> {
+        let mut policy = Policy::parse(config)?;
+        policy.events.clone_from(&running.events);
+        policy.state.clone_from(&running.state);
+        Ok(policy)
+    }
+
     pub fn scanner(&self) -> Result<Scanner, String> {
         Scanner::builder()
             .engines(&self.engines)
@@ -876,6 +887,21 @@ mod tests {
         }
         let err = parse(r#"{"events":{"clusters":"x"}}"#).unwrap_err();
         assert!(err.contains("unknown field `clusters`"), "{err}");
+    }
+
+    #[test]
+    fn pulled_policies_keep_the_sidecar_link() {
+        let running =
+            parse(r#"{"state":{"pull_interval_ms":100},"events":{"max_batch":5}}"#).unwrap();
+        let pulled = Policy::parse_pulled(
+            br#"{"mode":"monitor","state":{"enabled":false},"events":{"enabled":false}}"#,
+            &running,
+        )
+        .unwrap();
+        assert_eq!(pulled.mode, Mode::Monitor);
+        assert_eq!(pulled.state, running.state);
+        assert_eq!(pulled.events, running.events);
+        assert!(Policy::parse_pulled(br#"{"mode":"x"}"#, &running).is_err());
     }
 
     #[test]

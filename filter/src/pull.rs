@@ -46,6 +46,12 @@ impl StateView {
         self.enforced.borrow().quarantined_until(client_id, now_ms)
     }
 
+    /// The policy version the sidecar says to run, and its JSON.
+    pub fn policy(&self) -> Option<(i64, String)> {
+        let enforced = self.enforced.borrow();
+        enforced.policy().map(|(v, body)| (v, body.to_string()))
+    }
+
     /// Takes up the shared copy if another worker stored a newer one.
     pub fn refresh(&self) {
         let Ok((Some(bytes), cas)) = hostcalls::get_shared_data(STATE_KEY) else {

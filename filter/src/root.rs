@@ -136,6 +136,9 @@ pub struct Root {
     shared: Option<Rc<Shared>>,
     /// This root's configuration number (see [`Sink::generation`]).
     generation: u64,
+    /// The sidecar's policy version running here, and the last one refused.
+    applied: Option<i64>,
+    refused: Option<i64>,
 }
 
 impl Context for Root {
@@ -187,56 +190,13 @@ impl Context for Root {
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        match self.configure() {
+        let config = self.get_plugin_configuration().unwrap_or_default();
+        match self.build(Policy::parse(&config)) {
             Ok(shared) => {
-                log(
-                    LogLevel::Info,
-                    &format!(
-                        "configured: mode={} block_threshold={} engine_thresholds={:?} \
-                         allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
-                         custom_rules={:?} events={:?} client_id_header={:?}",
-                        shared.policy.mode.as_str(),
-                        shared.policy.block_threshold(),
-                        shared
-                            .policy
-                            .thresholds
-                            .engines()
-                            .map(|(e, t)| (e.name(), t))
-                            .collect::<Vec<_>>(),
-                        shared.policy.allowlist.len(),
-                        shared.policy.max_body_bytes,
-                        shared.scanner.engines(),
-                        shared
-                            .policy
-                            .text_paths
-                            .iter()
-                            .map(|p| p.as_str())
-                            .collect::<Vec<_>>(),
-                        shared
-                            .policy
-                            .custom_rules
-                            .iter()
-                            .map(|r| r.id.as_str())
-                            .collect::<Vec<_>>(),
-                        shared.policy.events,
-                        shared.policy.client_id_header,
-                    ),
-                );
                 let generation = shared.sink.generation.get().wrapping_add(1);
                 shared.sink.generation.set(generation);
                 self.generation = generation;
-                // One timer for both jobs: the shorter interval.
-                let period = [
-                    shared.policy.events.as_ref().map(|e| e.flush_interval_ms),
-                    shared.policy.state.as_ref().map(|s| s.pull_interval_ms),
-                ]
-                .into_iter()
-                .flatten()
-                .min()
-                .map_or(Duration::ZERO, Duration::from_millis);
-                // Zero stops the timer; a refused period only delays events.
-                let _ = hostcalls::set_tick_period(period);
-                self.shared = Some(Rc::new(shared));
+                self.install(shared, "configured");
                 true
             }
             Err(e) => {
@@ -261,14 +221,16 @@ impl RootContext for Root {
     fn on_tick(&mut self) {
         self.flush();
         self.sync_state();
+        self.follow_policy();
     }
 }
 
 impl Root {
-    fn configure(&self) -> Result<Shared, String> {
-        let config = self.get_plugin_configuration().unwrap_or_default();
-        let policy = Policy::parse(&config)?;
-        // A bad custom rule fails here, naming it; the previous policy stays.
+    /// Everything a configuration needs, built before anything changes: a
+    /// policy that fails here (a bad custom rule, named) leaves the running
+    /// one in place.
+    fn build(&self, policy: Result<Policy, String>) -> Result<Shared, String> {
+        let policy = policy?;
         let scanner = policy.scanner()?;
         let metrics = Metrics::define()?;
         let configured_at = self
@@ -287,6 +249,84 @@ impl Root {
             request_ids: Cell::new(0),
             sink,
         })
+    }
+
+    /// Makes `shared` what new requests get; requests in flight keep theirs.
+    fn install(&mut self, shared: Shared, what: &str) {
+        log(
+            LogLevel::Info,
+            &format!(
+                "{what}: mode={} block_threshold={} engine_thresholds={:?} \
+                 allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
+                 custom_rules={:?} events={:?} state={:?} client_id_header={:?}",
+                shared.policy.mode.as_str(),
+                shared.policy.block_threshold(),
+                shared
+                    .policy
+                    .thresholds
+                    .engines()
+                    .map(|(e, t)| (e.name(), t))
+                    .collect::<Vec<_>>(),
+                shared.policy.allowlist.len(),
+                shared.policy.max_body_bytes,
+                shared.scanner.engines(),
+                shared
+                    .policy
+                    .text_paths
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>(),
+                shared
+                    .policy
+                    .custom_rules
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>(),
+                shared.policy.events,
+                shared.policy.state,
+                shared.policy.client_id_header,
+            ),
+        );
+        // One timer for both jobs: the shorter interval.
+        let period = [
+            shared.policy.events.as_ref().map(|e| e.flush_interval_ms),
+            shared.policy.state.as_ref().map(|s| s.pull_interval_ms),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(Duration::ZERO, Duration::from_millis);
+        // Zero stops the timer; a refused period only delays events.
+        let _ = hostcalls::set_tick_period(period);
+        self.shared = Some(Rc::new(shared));
+    }
+
+    /// Runs the policy version the sidecar publishes, once per version: a
+    /// version that does not build is logged and skipped, and the running
+    /// policy stays.
+    fn follow_policy(&mut self) {
+        let Some(shared) = self.shared.clone() else {
+            return;
+        };
+        let Some((version, body)) = shared.sink.state.policy() else {
+            return;
+        };
+        if self.applied == Some(version) || self.refused == Some(version) {
+            return;
+        }
+        match self.build(Policy::parse_pulled(body.as_bytes(), &shared.policy)) {
+            Ok(next) => {
+                self.applied = Some(version);
+                self.install(next, &format!("policy version {version} applied"));
+            }
+            Err(e) => {
+                self.refused = Some(version);
+                log(
+                    LogLevel::Error,
+                    &format!("refusing policy version {version}: {e}; the running policy stays"),
+                );
+            }
+        }
     }
 
     /// Takes up the state another worker pulled, and pulls when it is this

@@ -27,6 +27,10 @@ pub enum ApiError {
     StoreUnavailable(String),
     /// Release asked for a client that is not quarantined.
     NotQuarantined,
+    /// A policy the filters would refuse; the reason names what is wrong.
+    InvalidPolicy(String),
+    /// No policy version was ever created through the admin API.
+    NoPolicy,
     Internal(String),
 }
 
@@ -72,6 +76,12 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 "not_quarantined",
                 "this client is not quarantined".into(),
+            ),
+            ApiError::InvalidPolicy(m) => (StatusCode::BAD_REQUEST, "invalid_policy", m.clone()),
+            ApiError::NoPolicy => (
+                StatusCode::NOT_FOUND,
+                "no_policy",
+                "no policy version has been created; the filters run their configured one".into(),
             ),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", m.clone()),
         }
@@ -125,6 +135,8 @@ mod tests {
             (ApiError::Unauthorized, 401),
             (ApiError::StoreUnavailable("x".into()), 503),
             (ApiError::NotQuarantined, 404),
+            (ApiError::InvalidPolicy("x".into()), 400),
+            (ApiError::NoPolicy, 404),
             (ApiError::Internal("x".into()), 500),
         ];
         for (error, status) in cases {

@@ -51,6 +51,19 @@ pub enum Verdict {
     Quarantined,
 }
 
+impl Verdict {
+    /// The name in events and in the `events.verdict` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allow => "allow",
+            Verdict::Block => "block",
+            Verdict::Monitor => "monitor",
+            Verdict::TooLarge => "too_large",
+            Verdict::Quarantined => "quarantined",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -184,6 +197,14 @@ pub(crate) mod tests {
 
     fn batch(events: Vec<Value>) -> Vec<u8> {
         json!({ "events": events }).to_string().into_bytes()
+    }
+
+    #[test]
+    fn verdict_names_are_the_serialized_ones() {
+        use Verdict::*;
+        for verdict in [Allow, Block, Monitor, TooLarge, Quarantined] {
+            assert_eq!(json!(verdict), json!(verdict.as_str()));
+        }
     }
 
     #[test]

@@ -13,7 +13,13 @@
 //! - [`migrate`]: the Postgres schema, embedded migrations and `migrate`.
 //! - [`state`]: shared per-client state in Redis Cluster (risk, quarantine).
 //! - [`sync`]: `GET /v1/state`, what the local filter enforces (loopback only).
-//! - [`admin`]: the bearer-token admin API (clients, quarantine release).
+//! - [`admin`]: the bearer-token admin API (clients, quarantine release,
+//!   policies).
+//! - [`policy`]: the current policy version, followed through Redis pub/sub
+//!   and Postgres polls.
+//! - [`incident`]: incidents (events not allowed, or with detections) as
+//!   read from Postgres; [`rfc3339`]: their timestamps.
+//! - [`export`]: singleton SIEM export of incidents (ECS / Splunk HEC).
 //! - [`error`]: API errors, the one place that maps them to status codes.
 //! - [`readiness`]: latch that opens once the engines are built.
 //! - [`store`]: Redis Cluster and Postgres handles with health checks.
@@ -29,13 +35,17 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod events;
+pub mod export;
 pub mod health;
+pub mod incident;
 pub mod ingest;
 pub mod logging;
 pub mod migrate;
+pub mod policy;
 pub mod readiness;
 pub mod report;
 pub mod request;
+pub mod rfc3339;
 pub mod scan;
 pub mod server;
 pub mod shutdown;

@@ -17,13 +17,15 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::ServeConfig;
+use crate::export::Exporter;
+use crate::policy::PolicyCell;
 use crate::readiness::Readiness;
 use crate::spool::Spool;
 use crate::state::{QuarantineRule, RedisState};
 use crate::store::{Monitored, PostgresStore, RedisStore};
 use crate::sync::Snapshot;
 use crate::writer::Writer;
-use crate::{admin, api, events, health, ingest, logging, shutdown, sync};
+use crate::{admin, api, events, health, ingest, logging, policy, shutdown, sync};
 
 pub struct AppState {
     pub readiness: Readiness,
@@ -39,6 +41,8 @@ pub struct AppState {
     pub quarantine: QuarantineRule,
     /// The last state document served to the filter, for Redis outages.
     pub last_state: tokio::sync::Mutex<Option<Snapshot>>,
+    /// The newest policy version (see [`crate::policy`]).
+    pub policy: Arc<PolicyCell>,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             shared: Arc::new(RedisState::new(&config.redis_urls)?),
             quarantine: QuarantineRule::default(),
             last_state: tokio::sync::Mutex::new(None),
+            policy: Arc::new(PolicyCell::default()),
         })
     }
 }
@@ -72,10 +77,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/state", get(sync::state))
         .route("/v1/clients/{client_id}", get(admin::clients::show))
+        .route("/v1/incidents", get(admin::incidents::list))
         .route(
             "/v1/clients/{client_id}/quarantine",
             delete(admin::clients::release),
         )
+        .route(
+            "/v1/policies",
+            get(admin::policies::list)
+                .post(admin::policies::create)
+                .layer(DefaultBodyLimit::max(admin::policies::MAX_BODY_BYTES)),
+        )
+        .route("/v1/policies/current", get(admin::policies::current))
         .fallback(api::not_found)
         .with_state(state)
 }
@@ -115,7 +128,17 @@ pub async fn run(
         Duration::from_millis(config.events.flush_interval_ms),
     );
     let (stop_writer, writer_stop) = watch::channel(false);
-    let writer = tokio::spawn(writer.run(writer_stop));
+    let writer = tokio::spawn(writer.run(writer_stop.clone()));
+    tokio::spawn(policy::follow(
+        Arc::clone(&state.policy),
+        PostgresStore::new(&config.database_url)?,
+        config.redis_urls.clone(),
+        writer_stop,
+    ));
+
+    // Only where configured, and then only the lease holder sends.
+    let exporter = Exporter::from_config(&config)?
+        .map(|exporter| tokio::spawn(exporter.run(stop_writer.subscribe())));
 
     if let Some(token) = config.admin_token.clone() {
         let store = PostgresStore::new(&config.database_url)?;
@@ -131,6 +154,11 @@ pub async fn run(
     let _ = stop_writer.send(true);
     if let Err(error) = writer.await {
         tracing::error!(%error, "event writer failed");
+    }
+    if let Some(exporter) = exporter {
+        if let Err(error) = exporter.await {
+            tracing::error!(%error, "incident exporter failed");
+        }
     }
     tracing::info!("shutdown complete");
     Ok(())
@@ -173,6 +201,7 @@ mod tests {
             database_url: "postgres://postgres@127.0.0.1:1/sentinel".to_string(),
             detection: DetectionArgs::default(),
             admin_token: None,
+            export: Default::default(),
             events: EventArgs {
                 spool_dir: spool.0.clone(),
                 spool_max_bytes: 1 << 20,

@@ -116,6 +116,20 @@ fn decayed(score: f64, at_ms: u64, now_ms: u64) -> f64 {
     score * 0.5f64.powf(elapsed / RISK_HALF_LIFE_MS as f64)
 }
 
+impl RedisState {
+    /// Publishes `message` on `channel` (it reaches every node).
+    pub async fn publish(&self, channel: &str, message: &str) -> anyhow::Result<()> {
+        self.with("publishing failed", |mut c| async move {
+            redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(message)
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+}
+
 impl StateStore for RedisState {
     async fn record(
         &self,
