@@ -43,6 +43,18 @@ pub fn client_id(hints: &Hints<'_>) -> String {
     hex(digest.get(..16).unwrap_or_default())
 }
 
+/// 16 lowercase hex chars naming a route (authority and path, as events
+/// carry them): rate limits count per client and route.
+pub fn route_id(authority: &str, path: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"route:")
+        .chain_update(authority.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(path.as_bytes())
+        .finalize();
+    hex(digest.get(..8).unwrap_or_default())
+}
+
 /// SHA-256 over the texts, each followed by one 0x00 byte, so that `["ab"]`
 /// and `["a", "b"]` differ.
 pub fn text_sha256<T: AsRef<str>>(texts: &[T]) -> String {

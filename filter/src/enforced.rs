@@ -19,6 +19,8 @@ pub struct Enforced {
     quarantined: HashMap<String, u64>,
     /// The newest policy version and its JSON, if one was ever made.
     policy: Option<(i64, String)>,
+    /// (Client id, route id) -> over its rate limit until (Unix ms).
+    limited: HashMap<(String, String), u64>,
 }
 
 #[derive(Deserialize)]
@@ -27,6 +29,15 @@ struct Document {
     quarantined: Vec<Entry>,
     #[serde(default)]
     policy: Option<PolicyDocument>,
+    #[serde(default)]
+    limited: Vec<Limited>,
+}
+
+#[derive(Deserialize)]
+struct Limited {
+    client_id: String,
+    route_id: String,
+    until_ms: u64,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +72,11 @@ impl Enforced {
             policy: document
                 .policy
                 .map(|p| (p.version, p.policy.get().to_string())),
+            limited: document
+                .limited
+                .into_iter()
+                .map(|l| ((l.client_id, l.route_id), l.until_ms))
+                .collect(),
         })
     }
 
@@ -73,6 +89,15 @@ impl Enforced {
     pub fn quarantined_until(&self, client_id: &str, now_ms: u64) -> Option<u64> {
         self.quarantined
             .get(client_id)
+            .copied()
+            .filter(|&until| until > now_ms)
+    }
+
+    /// Until when `client_id` is over its rate limit on `route_id`, if it
+    /// is at `now_ms`.
+    pub fn limited_until(&self, client_id: &str, route_id: &str, now_ms: u64) -> Option<u64> {
+        self.limited
+            .get(&(client_id.to_string(), route_id.to_string()))
             .copied()
             .filter(|&until| until > now_ms)
     }
@@ -106,6 +131,17 @@ mod tests {
         assert_eq!(enforced.quarantined_until("c2", 1000), None);
         assert_eq!(enforced.quarantined_until("c3", 0), None);
         assert_eq!(enforced.len(), 2);
+    }
+
+    #[test]
+    fn rate_limits_hold_per_client_and_route() {
+        let body = br#"{"version":"v","quarantined":[],"limited":[
+            {"client_id":"c1","route_id":"r1","until_ms":2000}]}"#;
+        let enforced = Enforced::parse(body).unwrap();
+        assert_eq!(enforced.limited_until("c1", "r1", 1000), Some(2000));
+        assert_eq!(enforced.limited_until("c1", "r2", 1000), None);
+        assert_eq!(enforced.limited_until("c2", "r1", 1000), None);
+        assert_eq!(enforced.limited_until("c1", "r1", 2000), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@ use sentinel_engines::{Detection, Verdict};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::client::route_id;
 use crate::decision::{clamp_risk, Outcome};
+use crate::policy::RateLimit;
 
 /// Detections an event carries at most; the surest are kept.
 pub const MAX_DETECTIONS: usize = 32;
@@ -25,16 +27,21 @@ pub struct Request {
     pub authority: String,
     /// Without the query string, which may hold keys.
     pub path: String,
+    /// Names authority and path together (see [`route_id`]).
+    pub route_id: String,
 }
 
 impl Request {
     pub fn new(client_id: String, method: &[u8], authority: &[u8], path: &[u8]) -> Request {
         let path = path.split(|&b| b == b'?').next().unwrap_or_default();
+        let authority = bounded(authority, MAX_AUTHORITY_BYTES);
+        let path = bounded(path, MAX_PATH_BYTES);
         Request {
             client_id,
             method: bounded(method, MAX_METHOD_BYTES),
-            authority: bounded(authority, MAX_AUTHORITY_BYTES),
-            path: bounded(path, MAX_PATH_BYTES),
+            route_id: route_id(&authority, &path),
+            authority,
+            path,
         }
     }
 }
@@ -74,6 +81,17 @@ impl<'a> Decision<'a> {
         }
     }
 
+    /// A request over the client's rate limit, refused with 429 unscanned
+    /// (not counted against the limit again).
+    pub fn rate_limited() -> Decision<'static> {
+        Decision {
+            verdict: "rate_limited",
+            category: Some("rate_limited"),
+            risk: 0.0,
+            detections: Vec::new(),
+        }
+    }
+
     /// A body over `max_body_bytes`, refused with 413 unscanned.
     pub fn too_large() -> Decision<'static> {
         Decision {
@@ -108,6 +126,9 @@ pub struct Event<'a> {
     pub mode: &'static str,
     pub text_sha256: &'a str,
     pub latency_us: u64,
+    /// The policy's rate limit, for the sidecars that count requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Event ids: a 128-bit per-VM seed plus a counter, as 32 hex chars.
@@ -246,6 +267,9 @@ mod tests {
             mode: Mode::Enforce.as_str(),
             text_sha256: &"0".repeat(64),
             latency_us: 420,
+            rate_limit: Some(RateLimit {
+                requests_per_minute: 60,
+            }),
         };
         assert_eq!(
             to_json(&event),
@@ -271,6 +295,8 @@ mod tests {
                 }],
                 "text_sha256": "0".repeat(64),
                 "latency_us": 420,
+                "route_id": route_id("api.example.com", "/v1/chat/completions"),
+                "rate_limit": {"requests_per_minute": 60},
             })
         );
     }

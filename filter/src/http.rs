@@ -146,6 +146,18 @@ impl Filter {
         self.shared.quarantined_until(&request.client_id, now)
     }
 
+    /// Seconds until the sender may use this route again, if it is over
+    /// its rate limit now (enforced in both modes: a limit is not a
+    /// verdict on content).
+    fn limited_for(&self) -> Option<u64> {
+        let request = self.request.as_ref()?;
+        let now = unix_ms(self.get_current_time());
+        let until = self
+            .shared
+            .limited_until(&request.client_id, &request.route_id, now)?;
+        Some((until - now).div_ceil(1000).max(1))
+    }
+
     /// Queues the event of this request's decision.
     fn record(&self, decision: Decision<'_>, texts_hash: &str, started: SystemTime) {
         let Some(request) = &self.request else {
@@ -161,6 +173,7 @@ impl Filter {
             mode: self.shared.policy.mode.as_str(),
             text_sha256: texts_hash,
             latency_us: micros_between(started, now),
+            rate_limit: self.shared.policy.rate_limit,
         });
     }
 }
@@ -201,6 +214,12 @@ impl HttpContext for Filter {
                     self.set_http_request_header(QUARANTINED_HEADER, Some("true"));
                 }
             }
+        }
+        if let Some(retry_after_s) = self.limited_for() {
+            self.shared.metrics.rate_limited();
+            self.record(Decision::rate_limited(), &nothing_scanned(), started);
+            let reply = response::rate_limited(retry_after_s, self.request_id());
+            return self.reply(reply);
         }
         if end_of_stream {
             // No body, nothing to scan (a plain GET).
@@ -260,7 +279,12 @@ fn nothing_scanned() -> String {
 }
 
 fn send(context: &impl HttpContext, reply: LocalResponse) -> Action {
-    context.send_http_response(reply.status, reply.headers.to_vec(), Some(&reply.body));
+    let retry_after = reply.retry_after_s.map(|s| s.to_string());
+    let mut headers = reply.headers.to_vec();
+    if let Some(seconds) = &retry_after {
+        headers.push(("retry-after", seconds));
+    }
+    context.send_http_response(reply.status, headers, Some(&reply.body));
     Action::Pause
 }
 

@@ -9,6 +9,8 @@ pub const VERDICT_MONITOR: &str = "sentinel_verdict_monitor_total";
 pub const BODY_TOO_LARGE: &str = "sentinel_body_too_large_total";
 /// Requests refused because their client is quarantined.
 pub const QUARANTINED: &str = "sentinel_quarantined_total";
+/// Requests refused because their client is over its rate limit.
+pub const RATE_LIMITED: &str = "sentinel_rate_limited_total";
 /// Pulls of the shared state that failed (the last known state stays).
 pub const STATE_PULL_FAILURES: &str = "sentinel_state_pull_failures_total";
 /// Decision events the sidecar acknowledged.
@@ -56,6 +58,7 @@ mod host {
         monitor: u32,
         body_too_large: u32,
         quarantined: u32,
+        rate_limited: u32,
         state_pull_failures: u32,
         events_sent: u32,
         events_dropped: u32,
@@ -75,6 +78,7 @@ mod host {
                 monitor: counter(super::VERDICT_MONITOR)?,
                 body_too_large: counter(super::BODY_TOO_LARGE)?,
                 quarantined: counter(super::QUARANTINED)?,
+                rate_limited: counter(super::RATE_LIMITED)?,
                 state_pull_failures: counter(super::STATE_PULL_FAILURES)?,
                 events_sent: counter(super::EVENTS_SENT)?,
                 events_dropped: counter(super::EVENTS_DROPPED)?,
@@ -93,6 +97,10 @@ mod host {
 
         pub fn quarantined(&self) {
             increment(self.quarantined);
+        }
+
+        pub fn rate_limited(&self) {
+            increment(self.rate_limited);
         }
 
         pub fn state_pull_failed(&self) {

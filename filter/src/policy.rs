@@ -58,7 +58,19 @@ pub struct Policy {
     pub client_id_header: Option<String>,
     /// Where the quarantine list is pulled from; `None` when disabled.
     pub state: Option<StateSync>,
+    /// Requests per minute a client may send to one route, counted over
+    /// every pod; `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
 }
+
+/// The `rate_limit` object; events carry it so that the sidecars count
+/// against the limit of the policy that judged the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RateLimit {
+    pub requests_per_minute: u32,
+}
+
+const REQUESTS_PER_MINUTE: (u64, u64) = (1, 1_000_000);
 
 /// Pulling what the sidecar publishes at `GET /v1/state` (quarantined
 /// clients, decided from the events of every pod).
@@ -138,6 +150,7 @@ impl Default for Policy {
             events: Some(Events::default()),
             client_id_header: None,
             state: Some(StateSync::default()),
+            rate_limit: None,
         }
     }
 }
@@ -157,6 +170,13 @@ struct RawPolicy {
     events: Option<RawEvents>,
     client_id_header: Option<String>,
     state: Option<RawState>,
+    rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    requests_per_minute: u64,
 }
 
 /// The `state` object as written.
@@ -250,6 +270,16 @@ impl Policy {
         }
         if let Some(state) = raw.state {
             policy.state = parse_state(state)?;
+        }
+        if let Some(limit) = raw.rate_limit {
+            let n = bounded(
+                "rate_limit.requests_per_minute",
+                limit.requests_per_minute,
+                REQUESTS_PER_MINUTE,
+            )?;
+            policy.rate_limit = Some(RateLimit {
+                requests_per_minute: n as u32,
+            });
         }
         Ok(policy)
     }
@@ -902,6 +932,20 @@ mod tests {
         assert_eq!(pulled.state, running.state);
         assert_eq!(pulled.events, running.events);
         assert!(Policy::parse_pulled(br#"{"mode":"x"}"#, &running).is_err());
+    }
+
+    #[test]
+    fn rate_limit_is_parsed() {
+        assert_eq!(parse("{}").unwrap().rate_limit, None);
+        let p = parse(r#"{"rate_limit":{"requests_per_minute":60}}"#).unwrap();
+        assert_eq!(p.rate_limit.map(|r| r.requests_per_minute), Some(60));
+        for bad in [
+            r#"{"rate_limit":{"requests_per_minute":0}}"#,
+            r#"{"rate_limit":{}}"#,
+            r#"{"rate_limit":{"requests_per_minute":5,"burst":1}}"#,
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

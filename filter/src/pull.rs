@@ -46,6 +46,13 @@ impl StateView {
         self.enforced.borrow().quarantined_until(client_id, now_ms)
     }
 
+    /// Until when `client_id` is over its rate limit on `route_id`.
+    pub fn limited_until(&self, client_id: &str, route_id: &str, now_ms: u64) -> Option<u64> {
+        self.enforced
+            .borrow()
+            .limited_until(client_id, route_id, now_ms)
+    }
+
     /// The policy version the sidecar says to run, and its JSON.
     pub fn policy(&self) -> Option<(i64, String)> {
         let enforced = self.enforced.borrow();

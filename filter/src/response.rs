@@ -12,6 +12,8 @@ pub const MAX_REQUEST_ID_CHARS: usize = 128;
 pub struct LocalResponse {
     pub status: u32,
     pub headers: &'static [(&'static str, &'static str)],
+    /// Seconds for a `retry-after` header (rate limits).
+    pub retry_after_s: Option<u64>,
     pub body: Vec<u8>,
 }
 
@@ -22,6 +24,7 @@ pub fn blocked(category: &str, request_id: &str) -> LocalResponse {
     LocalResponse {
         status: 403,
         headers: &[JSON, (VERDICT_HEADER, "block")],
+        retry_after_s: None,
         body: error_body(
             &format!("Request blocked by Sentinel: {category} detected"),
             "sentinel_blocked",
@@ -37,6 +40,7 @@ pub fn quarantined(until_ms: u64, request_id: &str) -> LocalResponse {
     LocalResponse {
         status: 403,
         headers: &[JSON, (VERDICT_HEADER, "block")],
+        retry_after_s: None,
         body: error_body(
             &format!(
                 "Request blocked by Sentinel: this client is quarantined after repeated \
@@ -49,11 +53,28 @@ pub fn quarantined(until_ms: u64, request_id: &str) -> LocalResponse {
     }
 }
 
+/// 429 for a client over the policy's rate limit on this route (counted
+/// over every pod): retry after the given seconds.
+pub fn rate_limited(retry_after_s: u64, request_id: &str) -> LocalResponse {
+    LocalResponse {
+        status: 429,
+        headers: &[JSON],
+        retry_after_s: Some(retry_after_s),
+        body: error_body(
+            &format!("Rate limit exceeded for this client and route; retry in {retry_after_s} s"),
+            "sentinel_rate_limited",
+            "rate_limited",
+            request_id,
+        ),
+    }
+}
+
 /// 413: the body is larger than the policy lets the filter buffer.
 pub fn too_large(max_body_bytes: usize, request_id: &str) -> LocalResponse {
     LocalResponse {
         status: 413,
         headers: &[JSON],
+        retry_after_s: None,
         body: error_body(
             &format!("request body exceeds max_body_bytes ({max_body_bytes} bytes)"),
             "sentinel_request_too_large",
@@ -69,6 +90,7 @@ pub fn unavailable(request_id: &str) -> LocalResponse {
     LocalResponse {
         status: 503,
         headers: &[JSON],
+        retry_after_s: None,
         body: error_body(
             "Sentinel filter is not configured",
             "sentinel_unavailable",
@@ -158,6 +180,15 @@ mod tests {
         assert!(error["message"]
             .as_str()
             .is_some_and(|m| m.contains("1700000000000")));
+    }
+
+    #[test]
+    fn rate_limited_says_when_to_retry() {
+        let r = rate_limited(7, "req-5");
+        assert_eq!((r.status, r.retry_after_s), (429, Some(7)));
+        let error = &body_json(&r)["error"];
+        assert_eq!(error["code"], "rate_limited");
+        assert_eq!(error["request_id"], "req-5");
     }
 
     #[test]

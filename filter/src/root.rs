@@ -59,6 +59,14 @@ impl Shared {
         self.sink.state.quarantined_until(client_id, now_ms)
     }
 
+    /// Until when `client_id` is over its rate limit on `route_id`, if it
+    /// is at `now_ms` (never, without a limit or without the state pull).
+    pub fn limited_until(&self, client_id: &str, route_id: &str, now_ms: u64) -> Option<u64> {
+        self.policy.rate_limit?;
+        self.policy.state.as_ref()?;
+        self.sink.state.limited_until(client_id, route_id, now_ms)
+    }
+
     /// Queues an event for the next batch.
     pub fn record(&self, event: &Event<'_>) {
         if !self.events_enabled() {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use sentinel_engines::{Engine, DEFAULT_BLOCK_THRESHOLD};
 
+use crate::export::Format as ExportFormat;
+
 #[derive(Debug, Parser)]
 #[command(name = "sentinel-sidecar", version, about)]
 pub struct Cli {
@@ -67,6 +69,10 @@ pub struct ServeConfig {
     #[command(flatten)]
     pub events: EventArgs,
 
+    /// Boxed: the URL would make `Command::Serve` much the largest variant.
+    #[command(flatten)]
+    pub export: Box<ExportArgs>,
+
     /// An admin API token to accept (stored hashed in Postgres at start;
     /// more can be made with `sentinel-sidecar token`). Set it from a Secret.
     #[arg(long, env = "SENTINEL_ADMIN_TOKEN", hide_env_values = true)]
@@ -80,8 +86,73 @@ impl std::fmt::Debug for ServeConfig {
             .field("redis_nodes", &self.redis_urls.len())
             .field("detection", &self.detection)
             .field("events", &self.events)
+            .field("export", &self.export)
             .finish_non_exhaustive()
     }
+}
+
+/// SIEM export of incidents (see `export`); off unless a file or URL is set.
+#[derive(Clone, Args)]
+pub struct ExportArgs {
+    /// Append incidents to this file as JSON lines (fsynced per batch).
+    #[arg(long, env = "SENTINEL_EXPORT_FILE", conflicts_with = "export_url")]
+    pub export_file: Option<PathBuf>,
+
+    /// POST incidents to this URL as JSON lines. http:// only: this build
+    /// has no TLS, so point it at a collector or forwarder in the cluster.
+    #[arg(long, env = "SENTINEL_EXPORT_URL", value_parser = parse_export_url,
+          hide_env_values = true)]
+    pub export_url: Option<reqwest::Url>,
+
+    /// Record format: ECS documents, or ECS in Splunk HEC envelopes.
+    #[arg(long, env = "SENTINEL_EXPORT_FORMAT", value_enum, default_value_t = ExportFormat::Ecs)]
+    pub export_format: ExportFormat,
+
+    /// Splunk HEC token, sent as `Authorization: Splunk <token>`.
+    #[arg(
+        long,
+        env = "SENTINEL_EXPORT_HEC_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub export_hec_token: Option<String>,
+
+    /// How often the lease holder looks for new incidents, in milliseconds.
+    #[arg(long, env = "SENTINEL_EXPORT_INTERVAL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub export_interval_ms: u64,
+}
+
+impl Default for ExportArgs {
+    fn default() -> Self {
+        ExportArgs {
+            export_file: None,
+            export_url: None,
+            export_format: ExportFormat::Ecs,
+            export_hec_token: None,
+            export_interval_ms: 1000,
+        }
+    }
+}
+
+// By hand: the URL may carry credentials and the token is a secret.
+impl std::fmt::Debug for ExportArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportArgs")
+            .field("export_file", &self.export_file)
+            .field("export_url", &self.export_url.is_some())
+            .field("export_format", &self.export_format)
+            .field("export_interval_ms", &self.export_interval_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_export_url(s: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if url.scheme() != "http" {
+        return Err("only http:// URLs (this build has no TLS)".to_string());
+    }
+    Ok(url)
 }
 
 /// Where decision events wait for Postgres (docs/events.md).
@@ -296,6 +367,58 @@ mod tests {
         .expect("valid flags");
         assert!(matches!(cli.command, Command::Migrate(_)));
         assert!(!format!("{cli:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn export_flags() {
+        let serve = |extra: &[&str]| {
+            let args = [
+                "sentinel-sidecar",
+                "serve",
+                "--redis-urls",
+                "redis://127.0.0.1:7000",
+                "--database-url",
+                "postgres://postgres@127.0.0.1:5432/sentinel",
+            ];
+            Cli::try_parse_from(args.iter().chain(extra)).map(|cli| match cli.command {
+                Command::Serve(config) => config.export,
+                _ => panic!("expected serve"),
+            })
+        };
+        let off = serve(&[]).expect("valid");
+        assert!(off.export_file.is_none() && off.export_url.is_none());
+        assert_eq!(off.export_format, ExportFormat::Ecs);
+        assert_eq!(off.export_interval_ms, 1000);
+
+        let hec = serve(&[
+            "--export-url",
+            "http://127.0.0.1:8088/services/collector/event",
+            "--export-format",
+            "hec",
+            "--export-hec-token",
+            "hunter2",
+            "--export-interval-ms",
+            "250",
+        ])
+        .expect("valid");
+        assert_eq!(hec.export_format, ExportFormat::Hec);
+        assert_eq!(hec.export_interval_ms, 250);
+        assert!(!format!("{hec:?}").contains("hunter2"));
+
+        for bad in [
+            &["--export-url", "https://siem.example.com/"][..],
+            &["--export-url", "not a url"],
+            &["--export-format", "cef"],
+            &["--export-interval-ms", "0"],
+            &[
+                "--export-file",
+                "/tmp/x",
+                "--export-url",
+                "http://127.0.0.1:1/",
+            ],
+        ] {
+            assert!(serve(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

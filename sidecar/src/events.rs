@@ -38,6 +38,18 @@ pub struct Event {
     /// the filter.
     #[serde(default)]
     pub pod: String,
+    /// 16 hex chars naming authority and path (rate limits count by it);
+    /// empty from filters that predate it.
+    #[serde(default)]
+    pub route_id: String,
+    /// The rate limit of the policy that judged the request, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimitSpec {
+    pub requests_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +61,8 @@ pub enum Verdict {
     TooLarge,
     /// Refused because the client is quarantined (not a new attack).
     Quarantined,
+    /// Refused because the client is over its rate limit on the route.
+    RateLimited,
 }
 
 impl Verdict {
@@ -60,6 +74,7 @@ impl Verdict {
             Verdict::Monitor => "monitor",
             Verdict::TooLarge => "too_large",
             Verdict::Quarantined => "quarantined",
+            Verdict::RateLimited => "rate_limited",
         }
     }
 }
@@ -124,6 +139,12 @@ impl Event {
         }
         hex("client_id", &self.client_id, 32)?;
         hex("text_sha256", &self.text_sha256, 64)?;
+        if !self.route_id.is_empty() {
+            hex("route_id", &self.route_id, 16)?;
+        }
+        if self.rate_limit.is_some_and(|r| r.requests_per_minute == 0) {
+            return Err("rate_limit.requests_per_minute must be at least 1".to_string());
+        }
         if !(0.0..=1.0).contains(&self.risk) {
             return Err(format!("risk {} is outside 0..=1", self.risk));
         }
@@ -202,7 +223,7 @@ pub(crate) mod tests {
     #[test]
     fn verdict_names_are_the_serialized_ones() {
         use Verdict::*;
-        for verdict in [Allow, Block, Monitor, TooLarge, Quarantined] {
+        for verdict in [Allow, Block, Monitor, TooLarge, Quarantined, RateLimited] {
             assert_eq!(json!(verdict), json!(verdict.as_str()));
         }
     }

@@ -12,10 +12,10 @@ use axum::Json;
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::events::{self, Event, Verdict};
+use crate::events;
 use crate::server::AppState;
 use crate::spool::AppendError;
-use crate::state::{valid_client_id, Observation, QuarantineRule, StateStore};
+use crate::state::apply::Updates;
 
 #[derive(Debug, Serialize)]
 pub struct Accepted {
@@ -33,7 +33,7 @@ pub async fn ingest(
     if accepted == 0 {
         return Ok(Json(Accepted { accepted }));
     }
-    let blocks = observations(&events);
+    let updates = Updates::of(&events);
     let spool = Arc::clone(&state.spool);
     tokio::task::spawn_blocking(move || spool.append(&events))
         .await
@@ -43,62 +43,12 @@ pub async fn ingest(
             AppendError::Io(e) => ApiError::Internal(format!("cannot spool events: {e}")),
         })?;
     // Shared state after the ack is certain; never holds the ack up.
-    if !blocks.is_empty() {
+    if !updates.is_empty() {
         let shared = Arc::clone(&state.shared);
         let rule = state.quarantine;
-        tokio::spawn(async move { record(&*shared, &blocks, &rule).await });
+        tokio::spawn(async move { updates.apply(&*shared, &rule).await });
     }
     Ok(Json(Accepted { accepted }))
-}
-
-/// What a batch tells the shared state: its blocked requests (monitor mode
-/// counts: it shows who would be quarantined). Allowed requests, 413s and
-/// refusals of quarantined clients add nothing.
-fn observations(events: &[Event]) -> Vec<(String, String, u64, f64)> {
-    events
-        .iter()
-        .filter(|e| matches!(e.verdict, Verdict::Block | Verdict::Monitor))
-        .filter(|e| valid_client_id(&e.client_id))
-        .map(|e| {
-            let time_ms = u64::try_from(e.time_ms).unwrap_or(0);
-            (
-                e.client_id.clone(),
-                e.id.clone(),
-                time_ms,
-                f64::from(e.risk),
-            )
-        })
-        .collect()
-}
-
-async fn record(
-    shared: &impl StateStore,
-    blocks: &[(String, String, u64, f64)],
-    rule: &QuarantineRule,
-) {
-    for (client_id, event_id, time_ms, risk) in blocks {
-        let observation = Observation {
-            client_id,
-            event_id,
-            time_ms: *time_ms,
-            blocked: true,
-            risk: *risk,
-        };
-        match shared.record(&observation, rule).await {
-            Ok(Some(q)) => tracing::warn!(
-                client_id = q.client_id,
-                until_ms = q.until_ms,
-                "client quarantined"
-            ),
-            Ok(None) => {}
-            Err(error) => {
-                // Redis is a cache of decisions: the event is in the spool
-                // and reaches Postgres whatever happens here.
-                tracing::warn!(error = format!("{error:#}"), "shared state not updated");
-                return;
-            }
-        }
-    }
 }
 
 /// Events come from the Envoy in the same pod, never from the network.

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ingest::loopback_only;
 use crate::policy::CurrentPolicy;
 use crate::server::AppState;
-use crate::state::{Quarantine, StateStore};
+use crate::state::{Limited, Quarantine, StateStore};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Snapshot {
@@ -30,6 +30,8 @@ pub struct Snapshot {
     /// same state (a hash, not a counter).
     pub version: String,
     pub quarantined: Vec<Quarantine>,
+    /// Clients over their rate limit on a route.
+    pub limited: Vec<Limited>,
     /// The newest policy version from the admin API, if there is one.
     pub policy: Option<PolicyDocument>,
     /// Served from memory because the cluster could not be read.
@@ -44,12 +46,22 @@ pub struct PolicyDocument {
 }
 
 impl Snapshot {
-    pub fn new(mut quarantined: Vec<Quarantine>, policy: Option<&CurrentPolicy>) -> Snapshot {
+    pub fn new(
+        (mut quarantined, mut limited): (Vec<Quarantine>, Vec<Limited>),
+        policy: Option<&CurrentPolicy>,
+    ) -> Snapshot {
         quarantined.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        limited.sort_by(|a, b| (&a.client_id, &a.route_id).cmp(&(&b.client_id, &b.route_id)));
         let mut hash = Sha256::new();
         for q in &quarantined {
             hash.update(q.client_id.as_bytes());
             hash.update(q.until_ms.to_be_bytes());
+        }
+        hash.update(b"limited");
+        for l in &limited {
+            hash.update(l.client_id.as_bytes());
+            hash.update(l.route_id.as_bytes());
+            hash.update(l.until_ms.to_be_bytes());
         }
         let policy = policy.and_then(|p| {
             let raw = RawValue::from_string(p.body.clone()).ok()?;
@@ -67,6 +79,7 @@ impl Snapshot {
         Snapshot {
             version,
             quarantined,
+            limited,
             policy,
             stale: false,
         }
@@ -86,9 +99,15 @@ pub async fn state(
 ) -> Result<Response, ApiError> {
     loopback_only(peer)?;
     let policy = app.policy.current();
-    let snapshot = match app.shared.quarantined(now_ms()).await {
-        Ok(quarantined) => {
-            let snapshot = Snapshot::new(quarantined, policy.as_deref());
+    let now = now_ms();
+    let read = async {
+        let quarantined = app.shared.quarantined(now).await?;
+        let limited = app.shared.limited(now).await?;
+        anyhow::Ok((quarantined, limited))
+    };
+    let snapshot = match read.await {
+        Ok(lists) => {
+            let snapshot = Snapshot::new(lists, policy.as_deref());
             *app.last_state.lock().await = Some(snapshot.clone());
             snapshot
         }
@@ -98,7 +117,7 @@ pub async fn state(
                 tracing::debug!(error = format!("{error:#}"), "serving the last state");
                 Snapshot {
                     stale: true,
-                    ..Snapshot::new(last.quarantined, policy.as_deref())
+                    ..Snapshot::new((last.quarantined, last.limited), policy.as_deref())
                 }
             }
             None => return Err(ApiError::StoreUnavailable(format!("{error:#}"))),
@@ -123,11 +142,11 @@ mod tests {
 
     #[test]
     fn version_follows_content_not_order() {
-        let a = Snapshot::new(vec![q("a", 1), q("b", 2)], None);
-        let b = Snapshot::new(vec![q("b", 2), q("a", 1)], None);
+        let a = Snapshot::new((vec![q("a", 1), q("b", 2)], vec![]), None);
+        let b = Snapshot::new((vec![q("b", 2), q("a", 1)], vec![]), None);
         assert_eq!(a.version, b.version);
         assert_eq!(a.quarantined, b.quarantined);
-        let other = |list, policy| Snapshot::new(list, policy).version;
+        let other = |list, policy| Snapshot::new((list, vec![]), policy).version;
         assert_ne!(a.version, other(vec![q("a", 1), q("b", 3)], None));
         assert_ne!(a.version, other(vec![], None));
         assert_eq!(a.version.len(), 16);
@@ -139,12 +158,19 @@ mod tests {
             version: 2,
             ..v1.clone()
         };
-        let with_v1 = Snapshot::new(vec![q("a", 1), q("b", 2)], Some(&v1));
+        let with_v1 = Snapshot::new((vec![q("a", 1), q("b", 2)], vec![]), Some(&v1));
         assert_ne!(a.version, with_v1.version);
         assert_ne!(
             with_v1.version,
             other(vec![q("a", 1), q("b", 2)], Some(&v2))
         );
+        let limited = Limited {
+            client_id: "a".into(),
+            route_id: "r".into(),
+            until_ms: 5,
+        };
+        let with_limit = Snapshot::new((vec![q("a", 1), q("b", 2)], vec![limited]), Some(&v1));
+        assert_ne!(with_v1.version, with_limit.version);
         let json = serde_json::to_value(&with_v1).unwrap();
         assert_eq!(json["policy"]["version"], 1);
         assert_eq!(json["policy"]["policy"]["mode"], "monitor");

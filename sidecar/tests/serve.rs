@@ -37,6 +37,7 @@ async fn start(redis_url: String, database_url: String) -> Sidecar {
         database_url,
         detection: DetectionArgs::default(),
         admin_token: None,
+        export: Default::default(),
         events: EventArgs {
             spool_dir: spool.clone(),
             spool_max_bytes: 1 << 20,

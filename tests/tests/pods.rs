@@ -77,15 +77,15 @@ struct Pods {
     _b_sidecar: Sidecar,
 }
 
-/// Both pods with the default policy (events every 500 ms, state pulled
-/// every 250 ms).
-fn start_pods(name: &str) -> Pods {
+/// Both pods with `policy` (by default events leave every 500 ms and the
+/// state is pulled every 250 ms).
+fn start_pods(name: &str, policy: Value) -> Pods {
     let dir = tools::test_dir(name);
     let a = Stack::start(Options {
         dir: dir.clone(),
         ports: Ports::free(),
         profile: "debug",
-        policy: json!({}),
+        policy,
     })
     .expect("pod A and the shared stores start");
     let dir_b = dir.join("pod-b");
@@ -118,7 +118,7 @@ fn start_pods(name: &str) -> Pods {
 
 #[test]
 fn attacks_on_one_pod_quarantine_the_client_on_every_pod() {
-    let pods = start_pods("quarantine");
+    let pods = start_pods("quarantine", json!({}));
     let (pod_a, envoy_b) = (&pods.a, &pods.b);
     let client = http::client();
     let key = format!("sk-test-{}", std::process::id());
@@ -225,7 +225,7 @@ fn codename_policy(pattern: &str) -> Value {
 
 #[test]
 fn a_policy_version_reaches_every_pod_and_a_bad_one_changes_nothing() {
-    let pods = start_pods("policy");
+    let pods = start_pods("policy", json!({}));
     let client = http::client();
     let token = pods.a.admin_token.clone();
     let policies = pods.a.sidecar.url("/v1/policies");
@@ -307,4 +307,65 @@ fn a_policy_version_reaches_every_pod_and_a_bad_one_changes_nothing() {
         let response = send(&client, envoy, &key, CODENAME);
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
+}
+
+#[test]
+fn a_rate_limit_counts_requests_from_every_pod() {
+    let pods = start_pods("rate", json!({"rate_limit": {"requests_per_minute": 5}}));
+    let client = http::client();
+    let key = format!("sk-rate-{}", std::process::id());
+    // Five through pod A use up the client's minute on this route...
+    for n in 0..5 {
+        let response = send(&client, &pods.a.envoy, &key, BENIGN);
+        assert_eq!(response.status(), StatusCode::OK, "request {n}");
+    }
+    // ...so pod B refuses the next ones, saying when to come back.
+    let (took, limited) = until_status(
+        &client,
+        &pods.b,
+        &key,
+        BENIGN,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    println!("the rate limit reached pod B {took:?} after the fifth request on pod A");
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a retry-after header in seconds");
+    assert!((1..=60).contains(&retry_after), "retry-after {retry_after}");
+    assert_eq!(error_code(limited), "rate_limited");
+    // Another client, and this client on another route, still pass.
+    let other = send(&client, &pods.b, "sk-someone-else", BENIGN);
+    assert_eq!(other.status(), StatusCode::OK);
+    let models = client
+        .get(pods.b.url("/v1/models"))
+        .header("authorization", format!("Bearer {key}"))
+        .send()
+        .expect("Envoy answers");
+    assert_eq!(models.status(), StatusCode::OK);
+
+    // With the Redis Cluster gone, the filters keep the last known state:
+    // still limited, while the sidecars report `degraded`.
+    let mut pods = pods;
+    pods.a.redis.stop().expect("Redis stops");
+    let started = Instant::now();
+    loop {
+        let health: Value = client
+            .get(pods.a.sidecar.url("/health"))
+            .send()
+            .expect("the sidecar answers")
+            .json()
+            .expect("JSON");
+        if health["redis"] == "down" {
+            assert_eq!(health["status"], "degraded");
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "Redis still up: {health}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let response = send(&client, &pods.b, &key, BENIGN);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
 }

@@ -112,5 +112,25 @@ async fn blocks_from_two_pods_quarantine_a_client_everywhere() {
         .expect("client read");
     assert_eq!((state.recent_blocks, state.quarantined_until_ms), (0, None));
 
+    // Rate limits: five requests a minute per client and route, over both
+    // pods; the fifth makes the next one wait 12 s.
+    let route = "0123456789abcdef";
+    for n in 0..4 {
+        let pod = if n % 2 == 0 { &pod_a } else { &pod_b };
+        let limited = pod.count_request(&client, route, t, 5).await;
+        assert_eq!(limited.expect("counted"), None, "request {n}");
+    }
+    let limited = pod_b
+        .count_request(&client, route, t, 5)
+        .await
+        .expect("counted")
+        .expect("the fifth request uses up the minute");
+    assert_eq!(limited.until_ms, t + 12_000);
+    let listed = pod_a.limited(t + 1).await.expect("index read");
+    assert!(listed.contains(&limited), "{listed:?}");
+    let other_route = pod_a.count_request(&client, "fedcba9876543210", t, 5).await;
+    assert_eq!(other_route.expect("counted"), None);
+    assert!(pod_a.limited(t + 12_001).await.expect("read").is_empty());
+
     cluster.stop().expect("cluster stops");
 }

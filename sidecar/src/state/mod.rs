@@ -5,6 +5,7 @@
 //! The store is a small trait so the rules above it (when to quarantine,
 //! what a client's risk is) are the same whatever holds the state.
 
+pub mod apply;
 pub mod redis;
 
 use std::future::Future;
@@ -55,6 +56,14 @@ pub struct Quarantine {
     pub until_ms: u64,
 }
 
+/// A client over its rate limit on one route until `until_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Limited {
+    pub client_id: String,
+    pub route_id: String,
+    pub until_ms: u64,
+}
+
 /// What is known about one client now.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ClientState {
@@ -91,6 +100,26 @@ pub trait StateStore: Send + Sync {
     /// Lifts a quarantine (and forgets the blocks that led to it); `false`
     /// if the client was not quarantined.
     fn release(&self, client_id: &str) -> impl Future<Output = anyhow::Result<bool>> + Send;
+
+    /// Counts one request of `client_id` on `route_id` at `time_ms`
+    /// against `per_minute` (GCRA: `per_minute` requests in any minute);
+    /// returns until when the client must wait, if its next request there
+    /// would be over the limit.
+    fn count_request(
+        &self,
+        client_id: &str,
+        route_id: &str,
+        time_ms: u64,
+        per_minute: u32,
+    ) -> impl Future<Output = anyhow::Result<Option<Limited>>> + Send;
+
+    /// Every client and route over its limit at `now_ms`.
+    fn limited(&self, now_ms: u64) -> impl Future<Output = anyhow::Result<Vec<Limited>>> + Send;
+}
+
+/// A route id as the filter makes them: 16 lowercase hex characters.
+pub fn valid_route_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// A client id as the filter makes them: 32 lowercase hex characters. Keys

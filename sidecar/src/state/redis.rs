@@ -6,7 +6,9 @@
 use anyhow::Context;
 use redis::Script;
 
-use super::{ClientState, Observation, Quarantine, QuarantineRule, StateStore, RISK_HALF_LIFE_MS};
+use super::{
+    ClientState, Limited, Observation, Quarantine, QuarantineRule, StateStore, RISK_HALF_LIFE_MS,
+};
 use crate::store::RedisStore;
 
 /// Every quarantined client with its end time (a sorted set scored by it):
@@ -59,6 +61,34 @@ redis.call('SET', quarantine, tostring(until_ms), 'PX', duration)
 return {until_ms, tostring(score)}
 ";
 
+/// Every (client, route) over its rate limit, scored by until when.
+const LIMITED: &str = "sentinel:limited";
+
+/// GCRA over one minute: the theoretical arrival time (TAT) moves on by
+/// 60 s / limit per request, never from before now. The next request
+/// conforms once TAT + interval - 60 s is past: if that is later than now,
+/// the client is limited until then. Returns that time, or 0.
+const COUNT: &str = r"
+local tat_key, limited_key = KEYS[1], KEYS[2]
+local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local period = 60000
+local tat = tonumber(redis.call('GET', tat_key) or '0')
+if tat < now then
+  tat = now
+end
+tat = tat + interval
+redis.call('SET', tat_key, string.format('%.3f', tat), 'PX', math.ceil(tat - now + period))
+local next_ok = math.ceil(tat + interval - period)
+if next_ok <= now then
+  return 0
+end
+local current = tonumber(redis.call('GET', limited_key) or '0')
+if next_ok > current then
+  redis.call('SET', limited_key, tostring(next_ok), 'PX', next_ok - now + 1)
+end
+return next_ok
+";
+
 /// {risk score, its time, blocks within the window, quarantined until}.
 const READ: &str = r"
 local saved = redis.call('HMGET', KEYS[1], 'score', 'at')
@@ -79,6 +109,7 @@ pub struct RedisState {
     record: Script,
     read: Script,
     release: Script,
+    count: Script,
 }
 
 impl RedisState {
@@ -89,6 +120,7 @@ impl RedisState {
             record: Script::new(RECORD),
             read: Script::new(READ),
             release: Script::new(RELEASE),
+            count: Script::new(COUNT),
         })
     }
 
@@ -117,6 +149,45 @@ fn decayed(score: f64, at_ms: u64, now_ms: u64) -> f64 {
 }
 
 impl RedisState {
+    /// Adds `member` to the sorted-set index `set`, scored by `until_ms`;
+    /// the index expires with its last entry. An index lives in its own
+    /// slot: if this fails, the next update of the member writes it again.
+    async fn index(&self, set: &'static str, member: &str, until_ms: u64) -> anyhow::Result<()> {
+        self.with("indexing failed", |mut c| async move {
+            redis::pipe()
+                .zadd(set, member, until_ms)
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(set)
+                .arg(until_ms)
+                .arg("GT")
+                .ignore()
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    /// The entries of the index `set` still current at `now_ms`, dropping
+    /// the past ones.
+    async fn current(&self, set: &'static str, now_ms: u64) -> anyhow::Result<Vec<(String, u64)>> {
+        let entries: Vec<(String, f64)> = self
+            .with("reading an index failed", |mut c| async move {
+                redis::pipe()
+                    .zrembyscore(set, "-inf", now_ms)
+                    .ignore()
+                    .zrange_withscores(set, 0, -1)
+                    .query_async::<(Vec<(String, f64)>,)>(&mut c)
+                    .await
+                    .map(|(entries,)| entries)
+            })
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|(member, until)| (member, until as u64))
+            .collect())
+    }
+
     /// Publishes `message` on `channel` (it reaches every node).
     pub async fn publish(&self, channel: &str, message: &str) -> anyhow::Result<()> {
         self.with("publishing failed", |mut c| async move {
@@ -159,21 +230,7 @@ impl StateStore for RedisState {
         if until_ms == 0 {
             return Ok(None);
         }
-        // The index lives in its own slot: a second command. If it fails,
-        // the next block of this client's writes it again.
-        self.with("indexing a quarantine failed", |mut c| async move {
-            redis::pipe()
-                .zadd(QUARANTINED, id, until_ms)
-                .ignore()
-                .cmd("PEXPIREAT")
-                .arg(QUARANTINED)
-                .arg(until_ms)
-                .arg("GT")
-                .ignore()
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await?;
+        self.index(QUARANTINED, id, until_ms).await?;
         Ok(Some(Quarantine {
             client_id: id.to_string(),
             until_ms,
@@ -181,22 +238,12 @@ impl StateStore for RedisState {
     }
 
     async fn quarantined(&self, now_ms: u64) -> anyhow::Result<Vec<Quarantine>> {
-        let entries: Vec<(String, f64)> = self
-            .with("reading quarantines failed", |mut c| async move {
-                redis::pipe()
-                    .zrembyscore(QUARANTINED, "-inf", now_ms)
-                    .ignore()
-                    .zrange_withscores(QUARANTINED, 0, -1)
-                    .query_async::<(Vec<(String, f64)>,)>(&mut c)
-                    .await
-                    .map(|(entries,)| entries)
-            })
-            .await?;
+        let entries = self.current(QUARANTINED, now_ms).await?;
         Ok(entries
             .into_iter()
-            .map(|(client_id, until)| Quarantine {
+            .map(|(client_id, until_ms)| Quarantine {
                 client_id,
-                until_ms: until as u64,
+                until_ms,
             })
             .collect())
     }
@@ -228,6 +275,52 @@ impl StateStore for RedisState {
             recent_blocks: recent,
             quarantined_until_ms: (until > now_ms).then_some(until),
         })
+    }
+
+    async fn count_request(
+        &self,
+        client_id: &str,
+        route_id: &str,
+        time_ms: u64,
+        per_minute: u32,
+    ) -> anyhow::Result<Option<Limited>> {
+        let interval = 60_000.0 / f64::from(per_minute.max(1));
+        let until_ms: u64 = self
+            .with("counting a request failed", |mut c| async move {
+                self.count
+                    .key(key(client_id, &format!("rate:{route_id}")))
+                    .key(key(client_id, &format!("limited:{route_id}")))
+                    .arg(time_ms)
+                    .arg(interval)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        if until_ms == 0 {
+            return Ok(None);
+        }
+        self.index(LIMITED, &format!("{client_id}:{route_id}"), until_ms)
+            .await?;
+        Ok(Some(Limited {
+            client_id: client_id.to_string(),
+            route_id: route_id.to_string(),
+            until_ms,
+        }))
+    }
+
+    async fn limited(&self, now_ms: u64) -> anyhow::Result<Vec<Limited>> {
+        let entries = self.current(LIMITED, now_ms).await?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(member, until_ms)| {
+                let (client_id, route_id) = member.split_once(':')?;
+                Some(Limited {
+                    client_id: client_id.to_string(),
+                    route_id: route_id.to_string(),
+                    until_ms,
+                })
+            })
+            .collect())
     }
 
     async fn release(&self, client_id: &str) -> anyhow::Result<bool> {

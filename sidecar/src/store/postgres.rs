@@ -21,17 +21,23 @@ pub struct PostgresStore {
     pool: Pool,
 }
 
+/// The connection settings of `database_url`, with a bounded connect. For
+/// the pool, and for a connection of one's own (the export lease).
+pub fn config(database_url: &str) -> anyhow::Result<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = database_url
+        .parse()
+        .context("invalid --database-url / DATABASE_URL")?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
+}
+
 impl PostgresStore {
     /// Validates the connection string; does not connect.
     pub fn new(database_url: &str) -> anyhow::Result<Self> {
-        let mut config: tokio_postgres::Config = database_url
-            .parse()
-            .context("invalid --database-url / DATABASE_URL")?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
         let manager = Manager::from_config(
-            config,
+            config(database_url)?,
             NoTls,
             ManagerConfig {
                 // The checks run a query anyway; a closed connection is
