@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::route_id;
 use crate::decision::{clamp_risk, Outcome};
-use crate::policy::RateLimit;
+use crate::policy::{QuarantineRule, RateLimit};
 
 /// Detections an event carries at most; the surest are kept.
 pub const MAX_DETECTIONS: usize = 32;
@@ -68,6 +68,12 @@ impl<'a> Decision<'a> {
             risk: clamp_risk(verdict.risk_score),
             detections: surest(&verdict.detections),
         }
+    }
+
+    /// Whether the decision is a block (or would be, in monitor mode): what
+    /// counts toward a quarantine.
+    pub fn counts_as_block(&self) -> bool {
+        matches!(self.verdict, "block" | "monitor")
     }
 
     /// A quarantined client's request, refused unscanned: not a new
@@ -129,6 +135,10 @@ pub struct Event<'a> {
     /// The policy's rate limit, for the sidecars that count requests.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The policy's quarantine rule, on blocks only (absent: blocks do not
+    /// count toward a quarantine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<QuarantineRule>,
 }
 
 /// Event ids: a 128-bit per-VM seed plus a counter, as 32 hex chars.
@@ -270,6 +280,7 @@ mod tests {
             rate_limit: Some(RateLimit {
                 requests_per_minute: 60,
             }),
+            quarantine: Some(QuarantineRule::default()),
         };
         assert_eq!(
             to_json(&event),
@@ -297,6 +308,7 @@ mod tests {
                 "latency_us": 420,
                 "route_id": route_id("api.example.com", "/v1/chat/completions"),
                 "rate_limit": {"requests_per_minute": 60},
+                "quarantine": {"blocks": 5, "window_ms": 300_000, "duration_ms": 900_000},
             })
         );
     }

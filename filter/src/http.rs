@@ -164,6 +164,11 @@ impl Filter {
             return;
         };
         let now = self.get_current_time();
+        let quarantine = self
+            .shared
+            .policy
+            .quarantine
+            .filter(|_| decision.counts_as_block());
         self.shared.record(&Event {
             id: self.shared.next_event_id(),
             request_id: self.request_id(),
@@ -174,6 +179,7 @@ impl Filter {
             text_sha256: texts_hash,
             latency_us: micros_between(started, now),
             rate_limit: self.shared.policy.rate_limit,
+            quarantine,
         });
     }
 }

@@ -61,7 +61,36 @@ pub struct Policy {
     /// Requests per minute a client may send to one route, counted over
     /// every pod; `None`: unlimited.
     pub rate_limit: Option<RateLimit>,
+    /// When repeated blocks quarantine a client (on every pod); `None`:
+    /// never.
+    pub quarantine: Option<QuarantineRule>,
 }
+
+/// The `quarantine` object: `blocks` blocked requests within `window_s`
+/// quarantine the client for `duration_s`. Block events carry it (in
+/// milliseconds) so that the sidecars apply the rule of the policy that
+/// judged the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct QuarantineRule {
+    pub blocks: u32,
+    pub window_ms: u64,
+    pub duration_ms: u64,
+}
+
+impl Default for QuarantineRule {
+    /// 5 blocked attacks within 5 minutes: quarantined for 15 minutes.
+    fn default() -> Self {
+        QuarantineRule {
+            blocks: 5,
+            window_ms: 300_000,
+            duration_ms: 900_000,
+        }
+    }
+}
+
+const QUARANTINE_BLOCKS: (u64, u64) = (1, 1000);
+const QUARANTINE_WINDOW_S: (u64, u64) = (1, 86_400);
+const QUARANTINE_DURATION_S: (u64, u64) = (1, 30 * 86_400);
 
 /// The `rate_limit` object; events carry it so that the sidecars count
 /// against the limit of the policy that judged the request.
@@ -151,6 +180,7 @@ impl Default for Policy {
             client_id_header: None,
             state: Some(StateSync::default()),
             rate_limit: None,
+            quarantine: Some(QuarantineRule::default()),
         }
     }
 }
@@ -171,6 +201,16 @@ struct RawPolicy {
     client_id_header: Option<String>,
     state: Option<RawState>,
     rate_limit: Option<RawRateLimit>,
+    quarantine: Option<RawQuarantine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuarantine {
+    enabled: Option<bool>,
+    blocks: Option<u64>,
+    window_s: Option<u64>,
+    duration_s: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +310,9 @@ impl Policy {
         }
         if let Some(state) = raw.state {
             policy.state = parse_state(state)?;
+        }
+        if let Some(quarantine) = raw.quarantine {
+            policy.quarantine = parse_quarantine(quarantine)?;
         }
         if let Some(limit) = raw.rate_limit {
             let n = bounded(
@@ -430,6 +473,23 @@ fn set_destination(
         *into.2 = path;
     }
     Ok(())
+}
+
+fn parse_quarantine(raw: RawQuarantine) -> Result<Option<QuarantineRule>, String> {
+    if raw.enabled == Some(false) {
+        return Ok(None);
+    }
+    let mut rule = QuarantineRule::default();
+    if let Some(n) = raw.blocks {
+        rule.blocks = bounded("quarantine.blocks", n, QUARANTINE_BLOCKS)? as u32;
+    }
+    if let Some(s) = raw.window_s {
+        rule.window_ms = bounded("quarantine.window_s", s, QUARANTINE_WINDOW_S)? * 1000;
+    }
+    if let Some(s) = raw.duration_s {
+        rule.duration_ms = bounded("quarantine.duration_s", s, QUARANTINE_DURATION_S)? * 1000;
+    }
+    Ok(Some(rule))
 }
 
 fn parse_state(raw: RawState) -> Result<Option<StateSync>, String> {
@@ -932,6 +992,31 @@ mod tests {
         assert_eq!(pulled.state, running.state);
         assert_eq!(pulled.events, running.events);
         assert!(Policy::parse_pulled(br#"{"mode":"x"}"#, &running).is_err());
+    }
+
+    #[test]
+    fn quarantine_rule_is_parsed() {
+        assert_eq!(
+            parse("{}").unwrap().quarantine,
+            Some(QuarantineRule::default())
+        );
+        let p = parse(r#"{"quarantine":{"blocks":3,"window_s":60,"duration_s":120}}"#).unwrap();
+        assert_eq!(
+            p.quarantine,
+            Some(QuarantineRule {
+                blocks: 3,
+                window_ms: 60_000,
+                duration_ms: 120_000
+            })
+        );
+        assert_eq!(
+            parse(r#"{"quarantine":{"enabled":false}}"#)
+                .unwrap()
+                .quarantine,
+            None
+        );
+        let err = parse(r#"{"quarantine":{"blocks":0}}"#).unwrap_err();
+        assert!(err.contains("quarantine.blocks"), "{err}");
     }
 
     #[test]

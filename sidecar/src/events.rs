@@ -4,6 +4,7 @@
 //! Validation is strict on purpose: whatever passes it must also be accepted
 //! by Postgres, or one bad event would stall the writer behind it forever.
 
+use crate::state::QuarantineRule;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -16,6 +17,10 @@ pub const MAX_ID_CHARS: usize = 128;
 /// 9999-12-31T23:59:59.999Z: the last instant Postgres' timestamptz and the
 /// docs agree on.
 const MAX_TIME_MS: i64 = 253_402_300_799_999;
+/// Bounds of a quarantine rule (the filter's policy allows up to a day's
+/// window and 30 days' quarantine).
+const MAX_QUARANTINE_WINDOW_MS: u64 = 86_400_000;
+const MAX_QUARANTINE_MS: u64 = 30 * 86_400_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -45,6 +50,9 @@ pub struct Event {
     /// The rate limit of the policy that judged the request, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitSpec>,
+    /// On blocks: the policy's quarantine rule (absent: no quarantine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<QuarantineRule>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +152,14 @@ impl Event {
         }
         if self.rate_limit.is_some_and(|r| r.requests_per_minute == 0) {
             return Err("rate_limit.requests_per_minute must be at least 1".to_string());
+        }
+        if let Some(q) = self.quarantine {
+            let sane = q.blocks >= 1
+                && (1_000..=MAX_QUARANTINE_WINDOW_MS).contains(&q.window_ms)
+                && (1_000..=MAX_QUARANTINE_MS).contains(&q.duration_ms);
+            if !sane {
+                return Err(format!("quarantine {q:?} is out of range"));
+            }
         }
         if !(0.0..=1.0).contains(&self.risk) {
             return Err(format!("risk {} is outside 0..=1", self.risk));

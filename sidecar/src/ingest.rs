@@ -45,8 +45,7 @@ pub async fn ingest(
     // Shared state after the ack is certain; never holds the ack up.
     if !updates.is_empty() {
         let shared = Arc::clone(&state.shared);
-        let rule = state.quarantine;
-        tokio::spawn(async move { updates.apply(&*shared, &rule).await });
+        tokio::spawn(async move { updates.apply(&*shared).await });
     }
     Ok(Json(Accepted { accepted }))
 }

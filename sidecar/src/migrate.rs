@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_events.sql")),
     (2, include_str!("migrations/0002_admin.sql")),
     (3, include_str!("migrations/0003_export.sql")),
+    (4, include_str!("migrations/0004_verdict_index.sql")),
 ];
 
 /// Serializes migrators: several pods may start at once.

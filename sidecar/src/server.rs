@@ -38,6 +38,7 @@ pub struct AppState {
     pub pod: String,
     /// Per-client risk and quarantines, shared by every pod.
     pub shared: Arc<RedisState>,
+    /// The rule `GET /v1/clients` counts recent blocks over.
     pub quarantine: QuarantineRule,
     /// The last state document served to the filter, for Redis outages.
     pub last_state: tokio::sync::Mutex<Option<Snapshot>>,

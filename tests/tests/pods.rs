@@ -7,12 +7,14 @@
 //!
 //! Each prints how long the change took to reach the pods.
 
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
 use sentinel_stack::envoy::{Envoy, EnvoyConfig};
 use sentinel_stack::ports::free_port;
+use sentinel_stack::redis_cluster::RedisCluster;
 use sentinel_stack::sidecar::Sidecar;
 use sentinel_stack::stack::{Options, Ports, Stack};
 use sentinel_stack::{http, tools};
@@ -71,15 +73,26 @@ fn until_status(
 
 /// Pod A (with the shared stores, from the stack harness) and pod B.
 struct Pods {
+    dir: std::path::PathBuf,
     a: Stack,
     b: Envoy,
     /// Kept for its drop: stops pod B's sidecar.
     _b_sidecar: Sidecar,
+    /// Last, as fields drop in order: the next test starts only once these
+    /// processes are gone.
+    _serial: MutexGuard<'static, ()>,
 }
+
+/// One set of pods at a time: each is a Redis Cluster, Postgres, two
+/// sidecars and two Envoys, which is what a 2-core machine can run
+/// alongside the build; and free ports picked by parallel tests could meet.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Both pods with `policy` (by default events leave every 500 ms and the
 /// state is pulled every 250 ms).
 fn start_pods(name: &str, policy: Value) -> Pods {
+    // A test that failed while holding the lock has already reported.
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tools::test_dir(name);
     let a = Stack::start(Options {
         dir: dir.clone(),
@@ -110,9 +123,11 @@ fn start_pods(name: &str, policy: Value) -> Pods {
     )
     .expect("pod B's Envoy starts");
     Pods {
+        dir,
         a,
         b,
         _b_sidecar: sidecar,
+        _serial: serial,
     }
 }
 
@@ -368,4 +383,27 @@ fn a_rate_limit_counts_requests_from_every_pod() {
     std::thread::sleep(Duration::from_secs(1));
     let response = send(&client, &pods.b, &key, BENIGN);
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // The cluster back (same nodes, same data): state writes resume by
+    // themselves, and a new client's requests count again.
+    let ports = pods.a.redis.ports.clone();
+    pods.a.redis = RedisCluster::start(&pods.dir, &ports).expect("Redis starts again");
+    let started = Instant::now();
+    let fresh = format!("sk-rate-after-{}", std::process::id());
+    loop {
+        let response = send(&client, &pods.a.envoy, &fresh, BENIGN);
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            started.elapsed() < PATIENCE * 2,
+            "requests are not counted again after Redis came back"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "rate limits counted again {:?} after Redis restarted",
+        started.elapsed()
+    );
 }

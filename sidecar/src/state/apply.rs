@@ -9,6 +9,7 @@ struct Block {
     event_id: String,
     time_ms: u64,
     risk: f64,
+    rule: QuarantineRule,
 }
 
 struct Request {
@@ -26,8 +27,9 @@ pub struct Updates {
 }
 
 impl Updates {
-    /// Blocked requests (monitor mode too: it shows who would be
-    /// quarantined) and every judged request under a rate limit. 413s and
+    /// Blocked requests under a quarantine rule (monitor mode too: it shows
+    /// who would be quarantined) and every judged request under a rate
+    /// limit. 413s and
     /// refusals of quarantined or limited clients count for neither: they
     /// are not new attacks, and a refused request uses no budget.
     pub fn of(events: &[Event]) -> Updates {
@@ -38,12 +40,14 @@ impl Updates {
                 e.verdict,
                 Verdict::Allow | Verdict::Block | Verdict::Monitor
             );
-            if matches!(e.verdict, Verdict::Block | Verdict::Monitor) {
+            let blocked = matches!(e.verdict, Verdict::Block | Verdict::Monitor);
+            if let Some(rule) = e.quarantine.filter(|_| blocked) {
                 updates.blocks.push(Block {
                     client_id: e.client_id.clone(),
                     event_id: e.id.clone(),
                     time_ms,
                     risk: f64::from(e.risk),
+                    rule,
                 });
             }
             if let Some(limit) = e
@@ -68,13 +72,13 @@ impl Updates {
     /// Writes the updates; stops at the first failure. Redis is a cache of
     /// decisions: the events are in the spool and reach Postgres whatever
     /// happens here.
-    pub async fn apply(self, shared: &impl StateStore, rule: &QuarantineRule) {
-        if let Err(error) = self.write(shared, rule).await {
+    pub async fn apply(self, shared: &impl StateStore) {
+        if let Err(error) = self.write(shared).await {
             tracing::warn!(error = format!("{error:#}"), "shared state not updated");
         }
     }
 
-    async fn write(self, shared: &impl StateStore, rule: &QuarantineRule) -> anyhow::Result<()> {
+    async fn write(self, shared: &impl StateStore) -> anyhow::Result<()> {
         for b in &self.blocks {
             let observation = Observation {
                 client_id: &b.client_id,
@@ -83,7 +87,7 @@ impl Updates {
                 blocked: true,
                 risk: b.risk,
             };
-            if let Some(q) = shared.record(&observation, rule).await? {
+            if let Some(q) = shared.record(&observation, &b.rule).await? {
                 tracing::warn!(
                     client_id = q.client_id,
                     until_ms = q.until_ms,
@@ -105,5 +109,49 @@ impl Updates {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::events::tests::event_json;
+
+    fn event(verdict: &str, extra: Value) -> Event {
+        let mut e = event_json("e1");
+        e["verdict"] = json!(verdict);
+        e["route_id"] = json!("0123456789abcdef");
+        if let (Some(e), Some(extra)) = (e.as_object_mut(), extra.as_object()) {
+            e.extend(extra.clone());
+        }
+        serde_json::from_value(e).expect("an event")
+    }
+
+    #[test]
+    fn what_counts_toward_quarantines_and_limits() {
+        let rule =
+            json!({"quarantine": {"blocks": 3, "window_ms": 60_000, "duration_ms": 120_000}});
+        let limit = json!({"rate_limit": {"requests_per_minute": 10}});
+        let both = json!({
+            "quarantine": {"blocks": 3, "window_ms": 60_000, "duration_ms": 120_000},
+            "rate_limit": {"requests_per_minute": 10}
+        });
+        let updates = Updates::of(&[
+            event("block", both.clone()),
+            event("monitor", rule.clone()),
+            // A block under a policy without quarantines: no block counted.
+            event("block", json!({})),
+            event("allow", limit.clone()),
+            // Refusals use no budget and are no new attacks.
+            event("rate_limited", both.clone()),
+            event("quarantined", both.clone()),
+            event("too_large", both),
+        ]);
+        assert_eq!(updates.blocks.len(), 2);
+        assert_eq!(updates.blocks[0].rule.blocks, 3);
+        assert_eq!(updates.requests.len(), 2);
+        assert!(Updates::of(&[event("allow", json!({}))]).is_empty());
     }
 }

@@ -12,25 +12,10 @@ use std::future::Future;
 
 pub use self::redis::RedisState;
 
-/// When a client is quarantined: after `blocks` blocked requests within
-/// `window_ms`, for `duration_ms`. The default: 5 attacks in 5 minutes
-/// quarantine a client for 15 minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuarantineRule {
-    pub blocks: u32,
-    pub window_ms: u64,
-    pub duration_ms: u64,
-}
-
-impl Default for QuarantineRule {
-    fn default() -> Self {
-        QuarantineRule {
-            blocks: 5,
-            window_ms: 5 * 60 * 1000,
-            duration_ms: 15 * 60 * 1000,
-        }
-    }
-}
+/// When a client is quarantined: the filter policy's rule, which block
+/// events carry (docs/events.md), so that the sidecars apply the rule of
+/// the policy that judged the request.
+pub use sentinel_filter::policy::QuarantineRule;
 
 /// Half-life of a client's risk score: a burst of attacks an hour ago
 /// weighs a sixteenth of one now.
