@@ -141,6 +141,32 @@ pub struct Event<'a> {
     pub quarantine: Option<QuarantineRule>,
 }
 
+/// Tokens a response used (its `usage`), reported after the decision's
+/// event for the tokens-per-minute limit: it goes in the same batches,
+/// marked `"kind": "usage"`, and only counts; it is not an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Usage<'a> {
+    kind: &'static str,
+    pub client_id: &'a str,
+    pub route_id: &'a str,
+    pub time_ms: u64,
+    pub tokens: u64,
+    pub tokens_per_minute: u32,
+}
+
+impl<'a> Usage<'a> {
+    pub fn new(request: &'a Request, time_ms: u64, tokens: u64, tokens_per_minute: u32) -> Self {
+        Usage {
+            kind: "usage",
+            client_id: &request.client_id,
+            route_id: &request.route_id,
+            time_ms,
+            tokens,
+            tokens_per_minute,
+        }
+    }
+}
+
 /// Event ids: a 128-bit per-VM seed plus a counter, as 32 hex chars.
 /// Consecutive ids of one VM never collide; ids of two VMs collide only if
 /// their seeds land within a counter's reach of each other (about 2^-64
@@ -254,7 +280,7 @@ mod tests {
         )
     }
 
-    fn to_json(event: &Event<'_>) -> Value {
+    fn to_json(event: &impl Serialize) -> Value {
         serde_json::from_str(&serde_json::to_string(event).unwrap()).unwrap()
     }
 
@@ -278,7 +304,8 @@ mod tests {
             text_sha256: &"0".repeat(64),
             latency_us: 420,
             rate_limit: Some(RateLimit {
-                requests_per_minute: 60,
+                requests_per_minute: Some(60),
+                tokens_per_minute: None,
             }),
             quarantine: Some(QuarantineRule::default()),
         };
@@ -310,6 +337,17 @@ mod tests {
                 "rate_limit": {"requests_per_minute": 60},
                 "quarantine": {"blocks": 5, "window_ms": 300_000, "duration_ms": 900_000},
             })
+        );
+    }
+
+    #[test]
+    fn usage_is_marked_as_such() {
+        let request = request();
+        let usage = Usage::new(&request, 7, 15, 1000);
+        assert_eq!(
+            to_json(&usage),
+            json!({"kind": "usage", "client_id": request.client_id, "route_id": request.route_id,
+                "time_ms": 7, "tokens": 15, "tokens_per_minute": 1000})
         );
     }
 

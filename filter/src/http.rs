@@ -14,11 +14,12 @@ use crate::client::{client_id, text_sha256, Hints};
 use crate::decision::{
     decide, is_reserved_header, upstream_headers, verdict_of, Outcome, QUARANTINED_HEADER,
 };
-use crate::events::{micros_between, unix_ms, Decision, Event, Request};
+use crate::events::{micros_between, unix_ms, Decision, Event, Request, Usage};
 use crate::extract::{Body, Format};
 use crate::policy::Mode;
 use crate::response::{self, request_id_from_header, LocalResponse};
 use crate::root::Shared;
+use crate::usage::Tail;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
@@ -36,6 +37,9 @@ pub struct Filter {
     request: Option<Request>,
     /// Made once: the error body and the event must name the same id.
     request_id: OnceCell<String>,
+    /// The end of the response, kept while a tokens-per-minute limit
+    /// needs the tokens it reports.
+    usage: Option<Tail>,
 }
 
 impl Filter {
@@ -47,6 +51,7 @@ impl Filter {
             format: None,
             request: None,
             request_id: OnceCell::new(),
+            usage: None,
         }
     }
 
@@ -158,6 +163,23 @@ impl Filter {
         Some((until - now).div_ceil(1000).max(1))
     }
 
+    /// Queues the tokens the response reported, for the sidecars to count.
+    fn report_usage(&self, tail: &Tail) {
+        let (Some(request), Some(tokens), Some(per_minute)) = (
+            &self.request,
+            tail.tokens(),
+            self.shared
+                .policy
+                .rate_limit
+                .and_then(|r| r.tokens_per_minute),
+        ) else {
+            return;
+        };
+        let now = unix_ms(self.get_current_time());
+        self.shared
+            .record(&Usage::new(request, now, tokens, per_minute));
+    }
+
     /// Queues the event of this request's decision.
     fn record(&self, decision: Decision<'_>, texts_hash: &str, started: SystemTime) {
         let Some(request) = &self.request else {
@@ -255,6 +277,39 @@ impl HttpContext for Filter {
             return Action::Pause;
         }
         self.judge()
+    }
+
+    /// A forwarded request under a tokens-per-minute limit: read what the
+    /// response says it used (JSON or an event stream), as it passes.
+    fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let limited = self
+            .shared
+            .policy
+            .rate_limit
+            .is_some_and(|r| r.tokens_per_minute.is_some());
+        if limited && !self.replied && !end_of_stream && self.request.is_some() {
+            let readable = self
+                .get_http_response_header("content-type")
+                .is_some_and(|t| t.contains("json") || t.contains("event-stream"));
+            if readable {
+                self.usage = Some(Tail::default());
+            }
+        }
+        Action::Continue
+    }
+
+    fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let Some(mut tail) = self.usage.take() {
+            if let Some(chunk) = self.get_http_response_body(0, body_size) {
+                tail.push(&chunk);
+            }
+            if end_of_stream {
+                self.report_usage(&tail);
+            } else {
+                self.usage = Some(tail);
+            }
+        }
+        Action::Continue
     }
 
     /// Trailers end a request whose last body chunk was not end of stream.

@@ -13,6 +13,7 @@
 //! - `events`   decision events (`docs/events.md`) and their ids
 //! - `outbox`   the bounded per-VM event queue: batches, retries, backoff
 //! - `enforced` the quarantine list the sidecar publishes (`GET /v1/state`)
+//! - `usage`    LLM token usage read from a response's end (rate limits)
 //! - `metrics`  counter names; the host-side counters (wasm only)
 //! - `root`     root context: policy + scanner built once per configuration,
 //!   event delivery to the sidecar on a timer (wasm only)
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod policy;
 pub mod response;
+pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 mod http;

@@ -92,14 +92,20 @@ const QUARANTINE_BLOCKS: (u64, u64) = (1, 1000);
 const QUARANTINE_WINDOW_S: (u64, u64) = (1, 86_400);
 const QUARANTINE_DURATION_S: (u64, u64) = (1, 30 * 86_400);
 
-/// The `rate_limit` object; events carry it so that the sidecars count
-/// against the limit of the policy that judged the request.
+/// The `rate_limit` object (at least one of the two); events carry it so
+/// that the sidecars count against the limit of the policy that judged the
+/// request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RateLimit {
-    pub requests_per_minute: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_minute: Option<u32>,
+    /// LLM tokens, as the responses' `usage` reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_minute: Option<u32>,
 }
 
 const REQUESTS_PER_MINUTE: (u64, u64) = (1, 1_000_000);
+const TOKENS_PER_MINUTE: (u64, u64) = (1, 1_000_000_000);
 
 /// Pulling what the sidecar publishes at `GET /v1/state` (quarantined
 /// clients, decided from the events of every pod).
@@ -216,7 +222,8 @@ struct RawQuarantine {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRateLimit {
-    requests_per_minute: u64,
+    requests_per_minute: Option<u64>,
+    tokens_per_minute: Option<u64>,
 }
 
 /// The `state` object as written.
@@ -315,14 +322,7 @@ impl Policy {
             policy.quarantine = parse_quarantine(quarantine)?;
         }
         if let Some(limit) = raw.rate_limit {
-            let n = bounded(
-                "rate_limit.requests_per_minute",
-                limit.requests_per_minute,
-                REQUESTS_PER_MINUTE,
-            )?;
-            policy.rate_limit = Some(RateLimit {
-                requests_per_minute: n as u32,
-            });
+            policy.rate_limit = Some(parse_rate_limit(limit)?);
         }
         Ok(policy)
     }
@@ -473,6 +473,32 @@ fn set_destination(
         *into.2 = path;
     }
     Ok(())
+}
+
+fn parse_rate_limit(raw: RawRateLimit) -> Result<RateLimit, String> {
+    let field = |name: &str, value: Option<u64>, range| {
+        value
+            .map(|n| bounded(&format!("rate_limit.{name}"), n, range).map(|n| n as u32))
+            .transpose()
+    };
+    let limit = RateLimit {
+        requests_per_minute: field(
+            "requests_per_minute",
+            raw.requests_per_minute,
+            REQUESTS_PER_MINUTE,
+        )?,
+        tokens_per_minute: field(
+            "tokens_per_minute",
+            raw.tokens_per_minute,
+            TOKENS_PER_MINUTE,
+        )?,
+    };
+    if limit.requests_per_minute.is_none() && limit.tokens_per_minute.is_none() {
+        return Err(
+            "rate_limit needs requests_per_minute or tokens_per_minute (or both)".to_string(),
+        );
+    }
+    Ok(limit)
 }
 
 fn parse_quarantine(raw: RawQuarantine) -> Result<Option<QuarantineRule>, String> {
@@ -1023,7 +1049,15 @@ mod tests {
     fn rate_limit_is_parsed() {
         assert_eq!(parse("{}").unwrap().rate_limit, None);
         let p = parse(r#"{"rate_limit":{"requests_per_minute":60}}"#).unwrap();
-        assert_eq!(p.rate_limit.map(|r| r.requests_per_minute), Some(60));
+        assert_eq!(
+            p.rate_limit,
+            Some(RateLimit {
+                requests_per_minute: Some(60),
+                tokens_per_minute: None
+            })
+        );
+        let p = parse(r#"{"rate_limit":{"tokens_per_minute":1000}}"#).unwrap();
+        assert_eq!(p.rate_limit.and_then(|r| r.tokens_per_minute), Some(1000));
         for bad in [
             r#"{"rate_limit":{"requests_per_minute":0}}"#,
             r#"{"rate_limit":{}}"#,

@@ -17,7 +17,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel, MapType};
 use sentinel_engines::Scanner;
 
-use crate::events::{unix_ms, Event, EventIds};
+use crate::events::{unix_ms, EventIds};
 use crate::http::{Filter, Unconfigured};
 use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
@@ -67,8 +67,9 @@ impl Shared {
         self.sink.state.limited_until(client_id, route_id, now_ms)
     }
 
-    /// Queues an event for the next batch.
-    pub fn record(&self, event: &Event<'_>) {
+    /// Queues an event (or a [`crate::events::Usage`] report) for the next
+    /// batch.
+    pub fn record(&self, event: &impl serde::Serialize) {
         if !self.events_enabled() {
             return;
         }

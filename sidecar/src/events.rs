@@ -17,6 +17,8 @@ pub const MAX_ID_CHARS: usize = 128;
 /// 9999-12-31T23:59:59.999Z: the last instant Postgres' timestamptz and the
 /// docs agree on.
 const MAX_TIME_MS: i64 = 253_402_300_799_999;
+/// More tokens than any response reports: a bad report, refused.
+const MAX_TOKENS: u64 = 1 << 40;
 /// Bounds of a quarantine rule (the filter's policy allows up to a day's
 /// window and 30 days' quarantine).
 const MAX_QUARANTINE_WINDOW_MS: u64 = 86_400_000;
@@ -57,7 +59,53 @@ pub struct Event {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimitSpec {
-    pub requests_per_minute: u32,
+    #[serde(default)]
+    pub requests_per_minute: Option<u32>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<u32>,
+}
+
+/// Tokens a response used, as the filter read them from its `usage`
+/// (`"kind": "usage"` in a batch): counted toward the client's
+/// tokens-per-minute limit, never stored.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Usage {
+    pub client_id: String,
+    pub route_id: String,
+    pub time_ms: i64,
+    pub tokens: u64,
+    pub tokens_per_minute: u32,
+}
+
+impl Usage {
+    fn validate(&self) -> Result<(), String> {
+        hex("client_id", &self.client_id, 32)?;
+        hex("route_id", &self.route_id, 16)?;
+        if !(0..=MAX_TIME_MS).contains(&self.time_ms) {
+            return Err(format!("time_ms {} is out of range", self.time_ms));
+        }
+        if self.tokens_per_minute == 0 || self.tokens > MAX_TOKENS {
+            return Err("tokens or tokens_per_minute out of range".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// What a batch holds: events (spooled, stored) and usage reports.
+#[derive(Debug, Default)]
+pub struct Posted {
+    pub events: Vec<Event>,
+    pub usage: Vec<Usage>,
+}
+
+impl Posted {
+    pub fn len(&self) -> usize {
+        self.events.len() + self.usage.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,9 +157,10 @@ struct Batch {
     events: Vec<Value>,
 }
 
-/// The events of a posted batch, each stamped with `pod`, or why the batch
-/// is refused (naming the first bad event's index).
-pub fn parse_batch(body: &[u8], pod: &str) -> Result<Vec<Event>, String> {
+/// The events of a posted batch, each stamped with `pod`, and its usage
+/// reports; or why the batch is refused (naming the first bad item's
+/// index).
+pub fn parse_batch(body: &[u8], pod: &str) -> Result<Posted, String> {
     let batch: Batch = serde_json::from_slice(body)
         .map_err(|e| format!(r#"expected {{"events": [...]}} ({e})"#))?;
     if batch.events.len() > MAX_EVENTS {
@@ -120,19 +169,24 @@ pub fn parse_batch(body: &[u8], pod: &str) -> Result<Vec<Event>, String> {
             batch.events.len()
         ));
     }
-    batch
-        .events
-        .into_iter()
-        .enumerate()
-        .map(|(index, value)| {
-            let mut event = Event::deserialize(value)
+    let mut posted = Posted::default();
+    for (index, value) in batch.events.into_iter().enumerate() {
+        if value.get("kind").and_then(Value::as_str) == Some("usage") {
+            let usage = Usage::deserialize(value)
                 .map_err(|e| e.to_string())
-                .and_then(|event| event.validate().map(|()| event))
-                .map_err(|why| format!("event {index}: {why}"))?;
-            event.pod = pod.to_string();
-            Ok(event)
-        })
-        .collect()
+                .and_then(|usage| usage.validate().map(|()| usage))
+                .map_err(|why| format!("usage {index}: {why}"))?;
+            posted.usage.push(usage);
+            continue;
+        }
+        let mut event = Event::deserialize(value)
+            .map_err(|e| e.to_string())
+            .and_then(|event| event.validate().map(|()| event))
+            .map_err(|why| format!("event {index}: {why}"))?;
+        event.pod = pod.to_string();
+        posted.events.push(event);
+    }
+    Ok(posted)
 }
 
 impl Event {
@@ -150,8 +204,11 @@ impl Event {
         if !self.route_id.is_empty() {
             hex("route_id", &self.route_id, 16)?;
         }
-        if self.rate_limit.is_some_and(|r| r.requests_per_minute == 0) {
-            return Err("rate_limit.requests_per_minute must be at least 1".to_string());
+        if self
+            .rate_limit
+            .is_some_and(|r| r.requests_per_minute == Some(0) || r.tokens_per_minute == Some(0))
+        {
+            return Err("rate_limit figures must be at least 1".to_string());
         }
         if let Some(q) = self.quarantine {
             let sane = q.blocks >= 1
@@ -250,7 +307,13 @@ pub(crate) mod tests {
         newer["added_in_v2"] = json!({"x": 1});
         newer["pod"] = json!("spoofed");
         newer["category"] = Value::Null;
-        let events = parse_batch(&batch(vec![event_json("e1"), newer]), "pod-a").expect("valid");
+        let usage = json!({"kind": "usage", "client_id": "0123456789abcdef0123456789abcdef",
+            "route_id": "0123456789abcdef", "time_ms": 5, "tokens": 30, "tokens_per_minute": 100});
+        let posted =
+            parse_batch(&batch(vec![event_json("e1"), usage, newer]), "pod-a").expect("valid");
+        assert_eq!(posted.usage.len(), 1);
+        assert_eq!(posted.usage[0].tokens, 30);
+        let events = posted.events;
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].verdict, Verdict::Block);
         assert_eq!(events[0].detections[0].end, 42);
@@ -303,7 +366,7 @@ pub(crate) mod tests {
         let err = parse_batch(&many, "p").expect_err("too many");
         assert!(err.contains("at most 1000 events"), "{err}");
         assert_eq!(
-            parse_batch(&batch(vec![event_json("e"); MAX_EVENTS]), "p").map(|e| e.len()),
+            parse_batch(&batch(vec![event_json("e"); MAX_EVENTS]), "p").map(|p| p.len()),
             Ok(MAX_EVENTS)
         );
     }

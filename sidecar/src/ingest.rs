@@ -28,20 +28,24 @@ pub async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Accepted>, ApiError> {
     loopback_only(peer)?;
-    let events = events::parse_batch(&body?, &state.pod).map_err(ApiError::InvalidRequest)?;
-    let accepted = events.len();
-    if accepted == 0 {
+    let posted = events::parse_batch(&body?, &state.pod).map_err(ApiError::InvalidRequest)?;
+    let accepted = posted.len();
+    if posted.is_empty() {
         return Ok(Json(Accepted { accepted }));
     }
-    let updates = Updates::of(&events);
-    let spool = Arc::clone(&state.spool);
-    tokio::task::spawn_blocking(move || spool.append(&events))
-        .await
-        .map_err(|e| ApiError::Internal(format!("spool append did not complete: {e}")))?
-        .map_err(|e| match e {
-            AppendError::Full => ApiError::SpoolFull,
-            AppendError::Io(e) => ApiError::Internal(format!("cannot spool events: {e}")),
-        })?;
+    let updates = Updates::of(&posted.events).with_usage(posted.usage);
+    let events = posted.events;
+    // Usage reports only count; events are kept.
+    if !events.is_empty() {
+        let spool = Arc::clone(&state.spool);
+        tokio::task::spawn_blocking(move || spool.append(&events))
+            .await
+            .map_err(|e| ApiError::Internal(format!("spool append did not complete: {e}")))?
+            .map_err(|e| match e {
+                AppendError::Full => ApiError::SpoolFull,
+                AppendError::Io(e) => ApiError::Internal(format!("cannot spool events: {e}")),
+            })?;
+    }
     // Shared state after the ack is certain; never holds the ack up.
     if !updates.is_empty() {
         let shared = Arc::clone(&state.shared);

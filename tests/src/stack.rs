@@ -46,9 +46,7 @@ impl Ports {
             sidecar: ports::free_port(),
             upstream: ports::free_port(),
             postgres: ports::free_port(),
-            redis: (0..6)
-                .map(|_| ports::free_port_with_partner(10000))
-                .collect(),
+            redis: (0..6).map(|_| ports::free_redis_port()).collect(),
         }
     }
 }

@@ -407,3 +407,38 @@ fn a_rate_limit_counts_requests_from_every_pod() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_token_limit_counts_what_responses_report() {
+    // The demo upstream reports 21 tokens a reply: two replies spend a
+    // 30-token minute.
+    let pods = start_pods("tokens", json!({"rate_limit": {"tokens_per_minute": 30}}));
+    let client = http::client();
+    let key = format!("sk-tokens-{}", std::process::id());
+    let started = Instant::now();
+    let mut served = 0;
+    let refused = loop {
+        let response = send(&client, &pods.a.envoy, &key, BENIGN);
+        if response.status() != StatusCode::OK {
+            break response;
+        }
+        served += 1;
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{served} served, never limited"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    println!("{served} replies served before the token limit held");
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error_code(refused), "rate_limited");
+    assert!(served >= 2, "limited after {served} replies");
+    // Pod B knows it too (at its next pull).
+    until_status(
+        &client,
+        &pods.b,
+        &key,
+        BENIGN,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+}

@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use sentinel_sidecar::state::{Observation, QuarantineRule, RedisState, StateStore};
-use sentinel_stack::ports::free_port;
+use sentinel_sidecar::state::{Budget, Observation, QuarantineRule, RedisState, StateStore};
+use sentinel_stack::ports::free_redis_port;
 use sentinel_stack::redis_cluster::RedisCluster;
 use sentinel_stack::tools;
 
@@ -33,7 +33,7 @@ fn block<'a>(client_id: &'a str, event_id: &'a str, time_ms: u64) -> Observation
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocks_from_two_pods_quarantine_a_client_everywhere() {
     let dir = tools::test_dir("state");
-    let ports: Vec<u16> = (0..6).map(|_| free_port()).collect();
+    let ports: Vec<u16> = (0..6).map(|_| free_redis_port()).collect();
     let mut cluster = RedisCluster::start(&dir, &ports).expect("Redis Cluster starts");
     let pod_a = RedisState::new(&cluster.urls()).expect("seed URLs");
     let pod_b = RedisState::new(&cluster.urls()).expect("seed URLs");
@@ -117,20 +117,34 @@ async fn blocks_from_two_pods_quarantine_a_client_everywhere() {
     let route = "0123456789abcdef";
     for n in 0..4 {
         let pod = if n % 2 == 0 { &pod_a } else { &pod_b };
-        let limited = pod.count_request(&client, route, t, 5).await;
+        let limited = pod.spend(&client, route, Budget::Requests, t, 1, 5).await;
         assert_eq!(limited.expect("counted"), None, "request {n}");
     }
     let limited = pod_b
-        .count_request(&client, route, t, 5)
+        .spend(&client, route, Budget::Requests, t, 1, 5)
         .await
         .expect("counted")
         .expect("the fifth request uses up the minute");
     assert_eq!(limited.until_ms, t + 12_000);
     let listed = pod_a.limited(t + 1).await.expect("index read");
     assert!(listed.contains(&limited), "{listed:?}");
-    let other_route = pod_a.count_request(&client, "fedcba9876543210", t, 5).await;
+    let other_route = pod_a
+        .spend(&client, "fedcba9876543210", Budget::Requests, t, 1, 5)
+        .await;
     assert_eq!(other_route.expect("counted"), None);
     assert!(pod_a.limited(t + 12_001).await.expect("read").is_empty());
+
+    // Tokens: 100 a minute; 60 used leave room, 50 more use it up until
+    // the 10 too many have drained (6 s).
+    let other = client_id(3);
+    let spent = pod_a.spend(&other, route, Budget::Tokens, t, 60, 100).await;
+    assert_eq!(spent.expect("counted"), None);
+    let over = pod_b
+        .spend(&other, route, Budget::Tokens, t, 50, 100)
+        .await
+        .expect("counted")
+        .expect("the minute's tokens are spent");
+    assert_eq!(over.until_ms, t + 6_000);
 
     cluster.stop().expect("cluster stops");
 }

@@ -1,8 +1,9 @@
-//! What a batch of events tells the shared state: blocked requests count
-//! toward a quarantine, judged requests toward their rate limit.
+//! What a batch tells the shared state: blocked requests count toward a
+//! quarantine, judged requests and reported tokens toward their rate
+//! limits.
 
-use super::{valid_client_id, valid_route_id, Observation, QuarantineRule, StateStore};
-use crate::events::{Event, Verdict};
+use super::{valid_client_id, valid_route_id, Budget, Observation, QuarantineRule, StateStore};
+use crate::events::{Event, Usage, Verdict};
 
 struct Block {
     client_id: String,
@@ -12,10 +13,14 @@ struct Block {
     rule: QuarantineRule,
 }
 
-struct Request {
+/// Something spent from a per-minute budget: one request, or the tokens a
+/// response reported.
+struct Spend {
     client_id: String,
     route_id: String,
     time_ms: u64,
+    /// Requests: 1; tokens: how many.
+    amount: u64,
     per_minute: u32,
 }
 
@@ -23,7 +28,8 @@ struct Request {
 #[derive(Default)]
 pub struct Updates {
     blocks: Vec<Block>,
-    requests: Vec<Request>,
+    requests: Vec<Spend>,
+    tokens: Vec<Spend>,
 }
 
 impl Updates {
@@ -50,23 +56,38 @@ impl Updates {
                     rule,
                 });
             }
-            if let Some(limit) = e
+            let limit = e
                 .rate_limit
-                .filter(|_| judged && valid_route_id(&e.route_id))
-            {
-                updates.requests.push(Request {
+                .filter(|_| judged && valid_route_id(&e.route_id));
+            if let Some(per_minute) = limit.and_then(|l| l.requests_per_minute) {
+                updates.requests.push(Spend {
                     client_id: e.client_id.clone(),
                     route_id: e.route_id.clone(),
                     time_ms,
-                    per_minute: limit.requests_per_minute,
+                    amount: 1,
+                    per_minute,
                 });
             }
         }
         updates
     }
 
+    /// Adds the tokens responses reported (from the same batch).
+    pub fn with_usage(mut self, usage: Vec<Usage>) -> Updates {
+        let valid = |u: &Usage| valid_client_id(&u.client_id) && valid_route_id(&u.route_id);
+        self.tokens
+            .extend(usage.into_iter().filter(valid).map(|u| Spend {
+                time_ms: u64::try_from(u.time_ms).unwrap_or(0),
+                amount: u.tokens,
+                per_minute: u.tokens_per_minute,
+                client_id: u.client_id,
+                route_id: u.route_id,
+            }));
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty() && self.requests.is_empty()
+        self.blocks.is_empty() && self.requests.is_empty() && self.tokens.is_empty()
     }
 
     /// Writes the updates; stops at the first failure. Redis is a cache of
@@ -95,15 +116,28 @@ impl Updates {
                 );
             }
         }
-        for r in &self.requests {
+        for (spend, budget) in self
+            .requests
+            .iter()
+            .map(|s| (s, Budget::Requests))
+            .chain(self.tokens.iter().map(|s| (s, Budget::Tokens)))
+        {
             let limited = shared
-                .count_request(&r.client_id, &r.route_id, r.time_ms, r.per_minute)
+                .spend(
+                    &spend.client_id,
+                    &spend.route_id,
+                    budget,
+                    spend.time_ms,
+                    spend.amount,
+                    spend.per_minute,
+                )
                 .await?;
             if let Some(l) = limited {
                 tracing::debug!(
                     client_id = l.client_id,
                     route_id = l.route_id,
                     until_ms = l.until_ms,
+                    ?budget,
                     "client over its rate limit"
                 );
             }
@@ -153,5 +187,7 @@ mod tests {
         assert_eq!(updates.blocks[0].rule.blocks, 3);
         assert_eq!(updates.requests.len(), 2);
         assert!(Updates::of(&[event("allow", json!({}))]).is_empty());
+        let tokens_only = json!({"rate_limit": {"tokens_per_minute": 100}});
+        assert!(Updates::of(&[event("allow", tokens_only)]).is_empty());
     }
 }

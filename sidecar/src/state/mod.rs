@@ -41,6 +41,14 @@ pub struct Quarantine {
     pub until_ms: u64,
 }
 
+/// The per-minute budgets of a client on a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    Requests,
+    /// LLM tokens, as responses report them.
+    Tokens,
+}
+
 /// A client over its rate limit on one route until `until_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Limited {
@@ -86,15 +94,17 @@ pub trait StateStore: Send + Sync {
     /// if the client was not quarantined.
     fn release(&self, client_id: &str) -> impl Future<Output = anyhow::Result<bool>> + Send;
 
-    /// Counts one request of `client_id` on `route_id` at `time_ms`
-    /// against `per_minute` (GCRA: `per_minute` requests in any minute);
-    /// returns until when the client must wait, if its next request there
-    /// would be over the limit.
-    fn count_request(
+    /// Spends `amount` of the `budget` of `client_id` on `route_id` at
+    /// `time_ms`, against `per_minute` (GCRA: that much in any minute);
+    /// returns until when the client must wait, if its budget there is
+    /// used up (for requests: if its next request would be over).
+    fn spend(
         &self,
         client_id: &str,
         route_id: &str,
+        budget: Budget,
         time_ms: u64,
+        amount: u64,
         per_minute: u32,
     ) -> impl Future<Output = anyhow::Result<Option<Limited>>> + Send;
 

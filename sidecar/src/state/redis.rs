@@ -7,7 +7,8 @@ use anyhow::Context;
 use redis::Script;
 
 use super::{
-    ClientState, Limited, Observation, Quarantine, QuarantineRule, StateStore, RISK_HALF_LIFE_MS,
+    Budget, ClientState, Limited, Observation, Quarantine, QuarantineRule, StateStore,
+    RISK_HALF_LIFE_MS,
 };
 use crate::store::RedisStore;
 
@@ -65,12 +66,13 @@ return {until_ms, tostring(score)}
 const LIMITED: &str = "sentinel:limited";
 
 /// GCRA over one minute: the theoretical arrival time (TAT) moves on by
-/// 60 s / limit per request, never from before now. The next request
-/// conforms once TAT + interval - 60 s is past: if that is later than now,
-/// the client is limited until then. Returns that time, or 0.
+/// 60 s / limit per unit spent (`ARGV[2]` in all), never from before now.
+/// The budget is free again once TAT + lookahead - 60 s is past: if that
+/// is later than now, the client is limited until then. Returns that time,
+/// or 0.
 const COUNT: &str = r"
 local tat_key, limited_key = KEYS[1], KEYS[2]
-local now, interval = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, interval, lookahead = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local period = 60000
 local tat = tonumber(redis.call('GET', tat_key) or '0')
 if tat < now then
@@ -78,7 +80,7 @@ if tat < now then
 end
 tat = tat + interval
 redis.call('SET', tat_key, string.format('%.3f', tat), 'PX', math.ceil(tat - now + period))
-local next_ok = math.ceil(tat + interval - period)
+local next_ok = math.ceil(tat + lookahead - period)
 if next_ok <= now then
   return 0
 end
@@ -277,21 +279,30 @@ impl StateStore for RedisState {
         })
     }
 
-    async fn count_request(
+    async fn spend(
         &self,
         client_id: &str,
         route_id: &str,
+        budget: Budget,
         time_ms: u64,
+        amount: u64,
         per_minute: u32,
     ) -> anyhow::Result<Option<Limited>> {
         let interval = 60_000.0 / f64::from(per_minute.max(1));
+        // A request's size is known: the next one is over if it would not
+        // fit. A response's tokens are not: over once the minute is spent.
+        let (name, lookahead) = match budget {
+            Budget::Requests => ("rate", interval),
+            Budget::Tokens => ("tokens", 0.0),
+        };
         let until_ms: u64 = self
-            .with("counting a request failed", |mut c| async move {
+            .with("counting toward a rate limit failed", |mut c| async move {
                 self.count
-                    .key(key(client_id, &format!("rate:{route_id}")))
+                    .key(key(client_id, &format!("{name}:{route_id}")))
                     .key(key(client_id, &format!("limited:{route_id}")))
                     .arg(time_ms)
-                    .arg(interval)
+                    .arg(interval * amount as f64)
+                    .arg(lookahead)
                     .invoke_async(&mut c)
                     .await
             })
