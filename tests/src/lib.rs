@@ -9,10 +9,15 @@
 //! - [`redis_cluster`], [`postgres`], [`envoy`], [`sidecar`], [`upstream`]:
 //!   one component each, all with `start` and a handle that stops it.
 //! - [`stack`]: the whole single-pod stack and its `status --json` shape.
+//! - [`ha`]: the HA stack: three pods behind a front Envoy that balances
+//!   over them, health-checking each sidecar's `/ready`.
+//! - [`load`]: a fixed-rate load generator that checks every answer.
 //! - [`http`]: small blocking HTTP helpers for readiness waits and tests.
 
 pub mod envoy;
+pub mod ha;
 pub mod http;
+pub mod load;
 pub mod ports;
 pub mod postgres;
 pub mod process;
