@@ -75,6 +75,55 @@ impl RedisCluster {
             .collect()
     }
 
+    /// The port of the master that serves `key`'s slot now, asked of the
+    /// node on `via`.
+    pub fn master_of(&self, key: &str, via: u16) -> Result<u16> {
+        let slot: u16 = cli(via, &["cluster", "keyslot", key])?
+            .trim()
+            .parse()
+            .context("CLUSTER KEYSLOT")?;
+        let nodes = cli(via, &["cluster", "nodes"])?;
+        for line in nodes.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(address), Some(flags)) = (fields.get(1), fields.get(2)) else {
+                continue;
+            };
+            if !flags.contains("master") || flags.contains("fail") {
+                continue;
+            }
+            let serves = fields.iter().skip(8).any(|range| {
+                let (from, to) = range.split_once('-').unwrap_or((range, range));
+                matches!((from.parse::<u16>(), to.parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&slot))
+            });
+            if serves {
+                let port = address
+                    .split(['@', ':'])
+                    .nth(1)
+                    .and_then(|p| p.parse().ok())
+                    .context("node address")?;
+                return Ok(port);
+            }
+        }
+        bail!("no master serves slot {slot}");
+    }
+
+    /// Writes `key` through the cluster (following redirects) from the node
+    /// on `via`; whether it was written.
+    pub fn write(&self, key: &str, via: u16) -> Result<bool> {
+        let out = Command::new(tools::redis_cli()?)
+            .args(["-c", "-h", "127.0.0.1", "-p", &via.to_string()])
+            .args(["set", key, "1"])
+            .output()
+            .context("running redis-cli")?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim() == "OK")
+    }
+
+    /// The node process on `port`.
+    pub fn node(&mut self, port: u16) -> Option<&mut Proc> {
+        let at = self.ports.iter().position(|&p| p == port)?;
+        self.nodes.get_mut(at)
+    }
+
     pub fn stop(&mut self) -> Result<()> {
         for node in &mut self.nodes {
             node.stop(Duration::from_secs(10))?;
