@@ -19,8 +19,9 @@ pub struct Enforced {
     quarantined: HashMap<String, u64>,
     /// The newest policy version and its JSON, if one was ever made.
     policy: Option<(i64, String)>,
-    /// (Client id, route id) -> over its rate limit until (Unix ms).
-    limited: HashMap<(String, String), u64>,
+    /// Client id -> route id -> over its rate limit until (Unix ms); nested
+    /// so that a lookup on the request path allocates nothing.
+    limited: HashMap<String, HashMap<String, u64>>,
 }
 
 #[derive(Deserialize)]
@@ -75,8 +76,13 @@ impl Enforced {
             limited: document
                 .limited
                 .into_iter()
-                .map(|l| ((l.client_id, l.route_id), l.until_ms))
-                .collect(),
+                .fold(HashMap::new(), |mut by_client, l| {
+                    by_client
+                        .entry(l.client_id)
+                        .or_insert_with(HashMap::new)
+                        .insert(l.route_id, l.until_ms);
+                    by_client
+                }),
         })
     }
 
@@ -97,7 +103,8 @@ impl Enforced {
     /// is at `now_ms`.
     pub fn limited_until(&self, client_id: &str, route_id: &str, now_ms: u64) -> Option<u64> {
         self.limited
-            .get(&(client_id.to_string(), route_id.to_string()))
+            .get(client_id)?
+            .get(route_id)
             .copied()
             .filter(|&until| until > now_ms)
     }
