@@ -2,7 +2,7 @@
 //! balancing Envoy), under steady load, each printing one line: drill,
 //! requests sent, failures, attacks that slipped through, recovery seconds.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sentinel_stack::ha::HaStack;
@@ -32,6 +32,18 @@ fn until_pod(stack: &HaStack, port: u16, healthy: bool, patience: Duration) -> f
     }
 }
 
+/// The HA stack for one drill, all pods in rotation, with the lock that
+/// keeps drills one at a time (declared first, so dropped last).
+fn start_drill(name: &str) -> (MutexGuard<'static, ()>, HaStack) {
+    let serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tools::test_dir(name);
+    let stack = HaStack::start(&dir, "debug", json!({})).expect("the HA stack starts");
+    for pod in &stack.pods {
+        until_pod(&stack, pod.envoy.config.port, true, Duration::from_secs(30));
+    }
+    (serial, stack)
+}
+
 /// Drill 1, pod loss: kill -9 one pod's Envoy and sidecar mid-run.
 /// Expected: no attack slips through; failures only among the requests in
 /// flight on the killed pod (a POST it may have judged is not resent), so
@@ -39,13 +51,8 @@ fn until_pod(stack: &HaStack, port: u16, healthy: bool, patience: Duration) -> f
 /// health-check window and rejoins only once its `/ready` is 200.
 #[test]
 fn pod_loss() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tools::test_dir("drill-pod-loss");
-    let mut stack = HaStack::start(&dir, "debug", json!({})).expect("the HA stack starts");
+    let (_serial, mut stack) = start_drill("drill-pod-loss");
     let victim = stack.pods[1].envoy.config.port;
-    for pod in &stack.pods {
-        until_pod(&stack, pod.envoy.config.port, true, Duration::from_secs(30));
-    }
     let run = load::start(stack.lb.url("/v1/chat/completions"), RATE, RUN);
     std::thread::sleep(Duration::from_secs(3));
     let killed_at = Instant::now();
@@ -85,12 +92,7 @@ fn pod_loss() {
 /// kill is still enforced after it.
 #[test]
 fn redis_master_loss() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tools::test_dir("drill-redis");
-    let mut stack = HaStack::start(&dir, "debug", json!({})).expect("the HA stack starts");
-    for pod in &stack.pods {
-        until_pod(&stack, pod.envoy.config.port, true, Duration::from_secs(30));
-    }
+    let (_serial, mut stack) = start_drill("drill-redis");
     // A client quarantined before the kill.
     let client = sentinel_stack::http::client();
     let chat = |key: &str, content: &str| {
@@ -200,13 +202,8 @@ fn events_stored(stack: &HaStack, want: u64) -> u64 {
 /// reach Postgres, one per request.
 #[test]
 fn sidecar_loss() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tools::test_dir("drill-sidecar");
-    let mut stack = HaStack::start(&dir, "debug", json!({})).expect("the HA stack starts");
+    let (_serial, mut stack) = start_drill("drill-sidecar");
     let victim = stack.pods[2].envoy.config.port;
-    for pod in &stack.pods {
-        until_pod(&stack, pod.envoy.config.port, true, Duration::from_secs(30));
-    }
     let run = load::start(stack.lb.url("/v1/chat/completions"), RATE, RUN);
     std::thread::sleep(Duration::from_secs(3));
     stack.pods[2]
@@ -242,12 +239,7 @@ fn sidecar_loss() {
 /// under a `minAvailable: 2` budget would. Expected: zero failed requests.
 #[test]
 fn rolling_restart() {
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tools::test_dir("drill-rolling");
-    let mut stack = HaStack::start(&dir, "debug", json!({})).expect("the HA stack starts");
-    for pod in &stack.pods {
-        until_pod(&stack, pod.envoy.config.port, true, Duration::from_secs(30));
-    }
+    let (_serial, mut stack) = start_drill("drill-rolling");
     let run = load::start(stack.lb.url("/v1/chat/completions"), RATE, RUN * 2);
     let started = Instant::now();
     for n in 0..stack.pods.len() {
