@@ -17,24 +17,34 @@ pub struct Hints<'a> {
     pub source_address: Option<&'a [u8]>,
 }
 
+impl Hints<'_> {
+    fn key(&self) -> Option<&[u8]> {
+        self.authorization
+            .and_then(bearer_token)
+            .or_else(|| self.api_key.map(<[u8]>::trim_ascii))
+            .filter(|key| !key.is_empty())
+    }
+
+    fn header(&self) -> Option<&[u8]> {
+        self.named_header
+            .map(<[u8]>::trim_ascii)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Whether a key or the named header identifies the client, so that
+    /// the source address is not needed.
+    pub fn identified(&self) -> bool {
+        self.key().is_some() || self.header().is_some()
+    }
+}
+
 /// 32 lowercase hex chars: the first 16 bytes of SHA-256 of `key:<token>`,
 /// `header:<value>` or `addr:<ip>`, the first that is present and non-empty.
 pub fn client_id(hints: &Hints<'_>) -> String {
-    let key = hints
-        .authorization
-        .and_then(bearer_token)
-        .or_else(|| hints.api_key.map(<[u8]>::trim_ascii))
-        .filter(|key| !key.is_empty());
-    let (kind, value): (&[u8], &[u8]) = match key {
-        Some(key) => (b"key:", key),
-        None => match hints
-            .named_header
-            .map(<[u8]>::trim_ascii)
-            .filter(|v| !v.is_empty())
-        {
-            Some(value) => (b"header:", value),
-            None => (b"addr:", hints.source_address.map_or(&[], strip_port)),
-        },
+    let (kind, value): (&[u8], &[u8]) = match (hints.key(), hints.header()) {
+        (Some(key), _) => (b"key:", key),
+        (None, Some(value)) => (b"header:", value),
+        (None, None) => (b"addr:", hints.source_address.map_or(&[], strip_port)),
     };
     let digest = Sha256::new()
         .chain_update(kind)
@@ -201,5 +211,25 @@ mod tests {
         assert_eq!(text_sha256(&["a", "b"]), hex(&Sha256::digest(b"a\0b\0")));
         assert_ne!(text_sha256(&["ab"]), text_sha256(&["a", "b"]));
         assert_eq!(text_sha256(&["x"]).len(), 64);
+    }
+
+    #[test]
+    fn the_address_is_needed_only_without_key_or_header() {
+        let key = Hints {
+            api_key: Some(b"k"),
+            ..Hints::default()
+        };
+        let header = Hints {
+            named_header: Some(b"team-a"),
+            ..Hints::default()
+        };
+        let blank = Hints {
+            authorization: Some(b"Bearer  "),
+            named_header: Some(b" "),
+            ..Hints::default()
+        };
+        assert!(key.identified() && header.identified());
+        assert!(!blank.identified());
+        assert!(!Hints::default().identified());
     }
 }

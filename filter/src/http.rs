@@ -121,11 +121,7 @@ impl Filter {
                 .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
                 .map(|(_, value)| value.as_slice())
         };
-        // Not panicking matters more than the address: `addr:` alone then.
-        let source = hostcalls::get_property(vec!["source", "address"])
-            .ok()
-            .flatten();
-        let hints = Hints {
+        let mut hints = Hints {
             authorization: find("authorization"),
             api_key: find("x-api-key"),
             named_header: self
@@ -134,8 +130,19 @@ impl Filter {
                 .client_id_header
                 .as_deref()
                 .and_then(find),
-            source_address: source.as_deref(),
+            source_address: None,
         };
+        // The address only names a client without a key or named header:
+        // the host call is spared on every request that has one. Not
+        // panicking matters more than the address: `addr:` alone then.
+        let source = if hints.identified() {
+            None
+        } else {
+            hostcalls::get_property(vec!["source", "address"])
+                .ok()
+                .flatten()
+        };
+        hints.source_address = source.as_deref();
         Request::new(
             client_id(&hints),
             find(":method").unwrap_or_default(),

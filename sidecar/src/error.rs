@@ -35,6 +35,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A store (Redis or Postgres) that failed, with its error chain.
+    pub fn store(error: impl std::fmt::Display) -> ApiError {
+        ApiError::StoreUnavailable(format!("{error:#}"))
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             ApiError::InvalidRequest(m) => (StatusCode::BAD_REQUEST, "invalid_request", m.clone()),

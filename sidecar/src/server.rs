@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::ServeConfig;
+use crate::error::ApiError;
 use crate::export::Exporter;
 use crate::policy::PolicyCell;
 use crate::readiness::Readiness;
@@ -47,6 +48,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// A pooled Postgres connection for a handler; 503 when there is none.
+    pub async fn db(&self) -> Result<deadpool_postgres::Object, ApiError> {
+        self.postgres
+            .store()
+            .client()
+            .await
+            .map_err(ApiError::store)
+    }
+
     /// Validates the store settings and opens the spool; connects to nothing.
     pub fn new(config: &ServeConfig) -> anyhow::Result<Self> {
         Ok(AppState {

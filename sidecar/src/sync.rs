@@ -120,7 +120,7 @@ pub async fn state(
                     ..Snapshot::new((last.quarantined, last.limited), policy.as_deref())
                 }
             }
-            None => return Err(ApiError::StoreUnavailable(format!("{error:#}"))),
+            None => return Err(ApiError::store(error)),
         },
     };
     if since.since.as_deref() == Some(snapshot.version.as_str()) {

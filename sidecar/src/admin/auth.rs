@@ -35,16 +35,11 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let client = state
-            .postgres
-            .store()
-            .client()
-            .await
-            .map_err(|e| ApiError::StoreUnavailable(format!("{e:#}")))?;
+        let client = state.db().await?;
         match token::lookup(&**client, token).await {
             Ok(Some(name)) => Ok(Admin { name }),
             Ok(None) => Err(ApiError::Unauthorized),
-            Err(e) => Err(ApiError::StoreUnavailable(format!("{e:#}"))),
+            Err(e) => Err(ApiError::store(e)),
         }
     }
 }

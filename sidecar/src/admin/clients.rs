@@ -33,7 +33,7 @@ pub async fn show(
         .shared
         .client(client_id, now_ms(), &state.quarantine)
         .await
-        .map_err(|e| ApiError::StoreUnavailable(format!("{e:#}")))?;
+        .map_err(ApiError::store)?;
     Ok(Json(json!({
         "client_id": client.client_id,
         "risk": client.risk,
@@ -53,7 +53,7 @@ pub async fn release(
         .shared
         .release(client_id)
         .await
-        .map_err(|e| ApiError::StoreUnavailable(format!("{e:#}")))?;
+        .map_err(ApiError::store)?;
     if !released {
         return Err(ApiError::NotQuarantined);
     }

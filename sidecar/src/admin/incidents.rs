@@ -181,18 +181,13 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|r| ApiError::InvalidRequest(r.body_text()))?;
     let filter = Filter::new(params)?;
-    let client = state
-        .postgres
-        .store()
-        .client()
-        .await
-        .map_err(|e| ApiError::StoreUnavailable(format!("{e:#}")))?;
+    let client = state.db().await?;
     let mut incidents = match query(&client, &filter).await {
         Ok(incidents) => incidents,
         Err(e) => {
             // Broken or in an unknown state: never hand it out again.
             drop(Object::take(client));
-            return Err(ApiError::StoreUnavailable(format!("{e:#}")));
+            return Err(ApiError::store(e));
         }
     };
     let more = incidents.len() as i64 > filter.limit;

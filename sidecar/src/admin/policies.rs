@@ -38,10 +38,6 @@ pub fn validate(policy: &str) -> Result<(), String> {
     parsed.scanner().map(drop)
 }
 
-fn store_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::StoreUnavailable(format!("policies: {e}"))
-}
-
 pub async fn create(
     admin: Admin,
     State(state): State<Arc<AppState>>,
@@ -56,7 +52,7 @@ pub async fn create(
         ));
     }
     validate(request.policy.get()).map_err(ApiError::InvalidPolicy)?;
-    let client = state.postgres.store().client().await.map_err(store_error)?;
+    let client = state.db().await?;
     let row = client
         .query_one(
             "INSERT INTO policies (body, author, comment) VALUES ($1::text::jsonb, $2, $3)
@@ -65,7 +61,7 @@ pub async fn create(
             &[&request.policy.get(), &admin.name, &request.comment],
         )
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::store)?;
     let version: i64 = row.get(0);
     let created_at: String = row.get(1);
     tracing::info!(admin = admin.name, version, "policy version created");
@@ -88,7 +84,7 @@ pub async fn list(
     _admin: Admin,
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Value>, ApiError> {
-    let client = state.postgres.store().client().await.map_err(store_error)?;
+    let client = state.db().await?;
     let rows = client
         .query(
             "SELECT version, author, comment, to_char(created_at AT TIME ZONE 'UTC',
@@ -97,7 +93,7 @@ pub async fn list(
             &[&LISTED],
         )
         .await
-        .map_err(store_error)?;
+        .map_err(ApiError::store)?;
     let policies: Vec<Value> = rows
         .iter()
         .map(|r| {
