@@ -10,7 +10,13 @@ up: setup
     cargo build --release -p sentinel-sidecar -p sentinel-stack
     {{stack}} up
 
-# Stop everything `just up` started (by pid).
+# The HA stack: 3 pods (Envoy + sidecar) behind a balancing Envoy, Redis Cluster, Postgres with a synchronous standby.
+up-ha: setup
+    {{wasm_build}}
+    cargo build --release -p sentinel-sidecar -p sentinel-stack
+    {{stack}} up-ha
+
+# Stop everything `just up` or `just up-ha` started (by pid).
 down:
     @cargo build -q --release -p sentinel-stack
     {{stack}} down
@@ -27,6 +33,16 @@ test: setup lint
     # Whatever happens, no test process outlives the run.
     trap 'target/debug/sentinel-stack reap target/it' EXIT; cargo test --workspace 2>&1 | tee target/test.log
     @awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test.log
+
+# The six HA drills in their long form (200 requests/s for 20 s each); writes docs/ha-drills.md.
+drills: setup
+    {{wasm_build}}
+    cargo build --release -p sentinel-sidecar -p sentinel-stack
+    trap 'target/release/sentinel-stack reap target/it' EXIT; \
+      SENTINEL_DRILL_PROFILE=release SENTINEL_DRILL_RATE=200 SENTINEL_DRILL_SECONDS=20 \
+      cargo test -p sentinel-stack --test drills --test recovery -- --nocapture --test-threads=1 2>&1 | tee target/drills.log
+    SENTINEL_DRILL_PROFILE=release SENTINEL_DRILL_RATE=200 SENTINEL_DRILL_SECONDS=20 \
+      {{stack}} drills-report target/drills.log "$(date -u '+%Y-%m-%d %H:%M UTC')"
 
 # Precision, recall and false-positive rate of the engines on engines/corpus/ and ../shared/corpus/ (`just eval --json` for JSON).
 eval *args:

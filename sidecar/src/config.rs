@@ -1,5 +1,6 @@
-//! Command line: `serve`, `scan` and `eval`, with environment fallbacks for what a
-//! Kubernetes manifest sets.
+//! Command line: `serve`, `scan`, `eval`, `migrate` and the recovery
+//! commands (`backup`, `restore`, `rebuild-state`), with environment
+//! fallbacks for what a Kubernetes manifest sets.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,16 @@ pub enum Command {
     Eval(EvalArgs),
     /// Apply the Postgres schema migrations not applied yet, then exit.
     Migrate(MigrateArgs),
+    /// Write a consistent dump of the Postgres record (pg_dump custom
+    /// format) and a manifest of its row counts and checksums into a new
+    /// folder.
+    Backup(BackupArgs),
+    /// Restore a backup into a fresh, empty database and check it against
+    /// its manifest.
+    Restore(RestoreArgs),
+    /// Rebuild the quarantines in Redis from the block events in Postgres
+    /// (after Redis lost its data).
+    RebuildState(RebuildStateArgs),
 }
 
 // No Debug derive: the URLs may carry passwords and must not reach the logs.
@@ -72,6 +83,14 @@ pub struct ServeConfig {
     /// Boxed: the URL would make `Command::Serve` much the largest variant.
     #[command(flatten)]
     pub export: Box<ExportArgs>,
+
+    /// On SIGTERM, how long to keep serving with `/ready` at 503 before
+    /// stopping, in milliseconds: Kubernetes signals all of a pod's
+    /// containers at once, and meanwhile the balancer takes the pod out of
+    /// rotation and the filter hands over the events it still holds (it
+    /// sends every 500 ms). Keep the pod's grace period above it.
+    #[arg(long, env = "SENTINEL_DRAIN_MS", default_value_t = 5000)]
+    pub drain_ms: u64,
 
     /// An admin API token to accept (stored hashed in Postgres at start;
     /// more can be made with `sentinel-sidecar token`). Set it from a Secret.
@@ -198,6 +217,83 @@ pub struct MigrateArgs {
 impl std::fmt::Debug for MigrateArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MigrateArgs").finish_non_exhaustive()
+    }
+}
+
+// No Debug derive: the URL may carry a password.
+#[derive(Args)]
+pub struct BackupArgs {
+    /// Postgres connection string of the database to back up.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Folder for the dump and its manifest (created if missing; one that
+    /// already holds a backup is refused).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Folder of pg_dump (default: found on PATH).
+    #[arg(long, env = "PG_BIN_DIR", value_name = "DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for BackupArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupArgs")
+            .field("out", &self.out)
+            .field("pg_bin_dir", &self.pg_bin_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+// No Debug derive: the URL may carry a password.
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// Folder of a backup (its manifest and dump).
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+
+    /// Postgres connection string of a fresh, empty database.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Folder of pg_restore (default: found on PATH).
+    #[arg(long, env = "PG_BIN_DIR", value_name = "DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RestoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestoreArgs")
+            .field("from", &self.from)
+            .field("pg_bin_dir", &self.pg_bin_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+// No Debug derive: the URLs may carry passwords.
+#[derive(Args)]
+pub struct RebuildStateArgs {
+    /// Postgres connection string (the record to replay).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    /// Redis Cluster seed nodes, comma-separated (redis://host:port,...).
+    #[arg(
+        long,
+        env = "REDIS_URLS",
+        value_delimiter = ',',
+        required = true,
+        hide_env_values = true
+    )]
+    pub redis_urls: Vec<String>,
+}
+
+impl std::fmt::Debug for RebuildStateArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RebuildStateArgs")
+            .field("redis_nodes", &self.redis_urls.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -437,6 +533,69 @@ mod tests {
     fn scan_text_and_jsonl_conflict() {
         let parsed = Cli::try_parse_from(["sentinel-sidecar", "scan", "hi", "--jsonl", "-"]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn recovery_commands_read_their_flags() {
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "backup",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1/db",
+            "--out",
+            "/backups/b1",
+            "--pg-bin-dir",
+            "/usr/lib/postgresql/15/bin",
+        ])
+        .expect("valid flags");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        let Command::Backup(args) = cli.command else {
+            panic!("expected backup");
+        };
+        assert_eq!(args.out, PathBuf::from("/backups/b1"));
+        assert_eq!(
+            args.pg_bin_dir,
+            Some(PathBuf::from("/usr/lib/postgresql/15/bin"))
+        );
+
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "restore",
+            "--from",
+            "/backups/b1",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1/fresh",
+        ])
+        .expect("valid flags");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        let Command::Restore(args) = cli.command else {
+            panic!("expected restore");
+        };
+        assert_eq!(args.from, PathBuf::from("/backups/b1"));
+
+        let cli = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "rebuild-state",
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1/db",
+            "--redis-urls",
+            "redis://:hunter2@127.0.0.1:7000,redis://127.0.0.1:7001",
+        ])
+        .expect("valid flags");
+        assert!(!format!("{cli:?}").contains("hunter2"));
+        let Command::RebuildState(args) = cli.command else {
+            panic!("expected rebuild-state");
+        };
+        assert_eq!(args.redis_urls.len(), 2);
+
+        // Where to write is never guessed.
+        let no_out = Cli::try_parse_from([
+            "sentinel-sidecar",
+            "backup",
+            "--database-url",
+            "postgres://127.0.0.1/db",
+        ]);
+        assert!(no_out.is_err());
     }
 
     #[test]

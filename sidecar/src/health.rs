@@ -2,6 +2,7 @@
 //! so that one outage does not restart every pod at once; only a broken
 //! sidecar is 503. `/ready` gates traffic on the engines alone: the filter
 //! enforces with local engines, so a store outage must not drain the mesh.
+//! It turns 503 for good when the sidecar drains at shutdown.
 
 use std::sync::Arc;
 
@@ -48,13 +49,13 @@ pub async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Hea
 }
 
 pub async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, Json<ReadyReport>) {
-    match state.readiness.engines() {
-        Engines::Loaded(_) => (StatusCode::OK, Json(ReadyReport { status: "ready" })),
-        Engines::Loading | Engines::Failed(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(ReadyReport {
-                status: "not ready",
-            }),
-        ),
-    }
+    let status = match state.readiness.engines() {
+        _ if state.readiness.draining() => "draining",
+        Engines::Loaded(_) => return (StatusCode::OK, Json(ReadyReport { status: "ready" })),
+        Engines::Loading | Engines::Failed(_) => "not ready",
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(ReadyReport { status }),
+    )
 }

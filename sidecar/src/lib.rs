@@ -1,8 +1,8 @@
 //! Sentinel Mesh sidecar: the I/O half next to each Envoy.
 //!
 //! Module map:
-//! - [`config`]: command line (`serve`, `scan`, `eval`, `migrate`) with
-//!   environment fallbacks.
+//! - [`config`]: command line (`serve`, `scan`, `eval`, `migrate`,
+//!   `backup`, `restore`, `rebuild-state`) with environment fallbacks.
 //! - [`server`]: HTTP service state, routes, `run` (listener + shutdown given).
 //! - [`health`]: `/health` and `/ready` probes.
 //! - [`api`]: `POST /v1/scan`.
@@ -11,6 +11,8 @@
 //! - [`spool`]: durable local segments of events awaiting Postgres.
 //! - [`writer`]: moves sealed spool segments into Postgres, exactly once.
 //! - [`migrate`]: the Postgres schema, embedded migrations and `migrate`.
+//! - [`recovery`]: disaster recovery: `backup` and `restore` of the record
+//!   (checked against a manifest), `rebuild-state` of Redis from it.
 //! - [`state`]: shared per-client state in Redis Cluster (risk, quarantine).
 //! - [`sync`]: `GET /v1/state`, what the local filter enforces (loopback only).
 //! - [`admin`]: the bearer-token admin API (clients, quarantine release,
@@ -43,6 +45,7 @@ pub mod logging;
 pub mod migrate;
 pub mod policy;
 pub mod readiness;
+pub mod recovery;
 pub mod report;
 pub mod request;
 pub mod rfc3339;

@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sentinel_sidecar::config::{Cli, Command};
+use sentinel_sidecar::recovery::{backup, rebuild, restore};
 use sentinel_sidecar::{eval, migrate, scan, server};
 
 fn main() -> ExitCode {
@@ -10,6 +11,9 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Backup(args) => backup::run(&args),
+        Command::Restore(args) => restore::run(&args),
+        Command::RebuildState(args) => rebuild::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("migrations/0002_admin.sql")),
     (3, include_str!("migrations/0003_export.sql")),
     (4, include_str!("migrations/0004_verdict_index.sql")),
+    (5, include_str!("migrations/0005_recovery.sql")),
 ];
 
 /// Serializes migrators: several pods may start at once.

@@ -1,7 +1,9 @@
-//! Readiness latch: closed while the engines compile, open for good once they
-//! are built. The build runs off the async workers so the probes answer (503)
-//! meanwhile instead of timing out.
+//! Readiness latch: closed while the engines compile, open once they are
+//! built, closed again for good when the sidecar starts to drain at
+//! shutdown. The build runs off the async workers so the probes answer
+//! (503) meanwhile instead of timing out.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -10,6 +12,7 @@ use sentinel_engines::{Engine, Scanner};
 #[derive(Debug, Default)]
 pub struct Readiness {
     engines: OnceLock<Result<Arc<Scanner>, String>>,
+    draining: AtomicBool,
 }
 
 /// What the probes and the scan API see of the engines.
@@ -38,6 +41,15 @@ impl Readiness {
             Some(Ok(scanner)) => Engines::Loaded(Arc::clone(scanner)),
             Some(Err(reason)) => Engines::Failed(reason.clone()),
         }
+    }
+
+    /// Shutting down: take no new traffic, finish what the filter hands over.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// Builds the engines on the blocking pool and flips the latch either way.

@@ -156,6 +156,17 @@ pub async fn run(
         tokio::spawn(async move { admin::token::bootstrap(&store, &token).await });
     }
 
+    let drain = Duration::from_millis(config.drain_ms);
+    let draining = Arc::clone(&state);
+    let shutdown = async move {
+        shutdown.await;
+        draining.readiness.drain();
+        tracing::info!(
+            drain_ms = config.drain_ms,
+            "draining: /ready answers 503, events are still taken"
+        );
+        tokio::time::sleep(drain).await;
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -212,6 +223,7 @@ mod tests {
             database_url: "postgres://postgres@127.0.0.1:1/sentinel".to_string(),
             detection: DetectionArgs::default(),
             admin_token: None,
+            drain_ms: 0,
             export: Default::default(),
             events: EventArgs {
                 spool_dir: spool.0.clone(),
@@ -395,5 +407,45 @@ mod tests {
         let body = batch(vec![event_json("e1")]);
         let (status, _) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
         assert_eq!(status, StatusCode::OK, "a batch that fits is still taken");
+    }
+
+    /// At shutdown the sidecar drains: `/ready` turns 503 at once while
+    /// events are still taken, and it stops only once the drain is over.
+    #[tokio::test]
+    async fn drains_before_it_stops() {
+        let dir = TempDir::new("server-drain");
+        let mut config = unreachable_stores(&dir);
+        config.drain_ms = 1500;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(run(config, listener, async {
+            let _ = stopped.await;
+        }));
+        let http = reqwest::Client::new();
+        let ready = || http.get(format!("{base}/ready")).send();
+        // Up (engines may still be loading: "not ready" until they are).
+        let before: Value = ready().await.expect("answers").json().await.expect("JSON");
+        assert_ne!(before["status"], "draining");
+
+        let signalled = std::time::Instant::now();
+        stop.send(()).expect("server runs");
+        let mut status = Value::Null;
+        while status != "draining" && signalled.elapsed() < Duration::from_secs(1) {
+            let answer = ready().await.expect("still answers while draining");
+            assert_eq!(answer.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+            status = answer.json::<Value>().await.expect("JSON")["status"].clone();
+        }
+        assert_eq!(status, "draining");
+        let events = http
+            .post(format!("{base}/v1/events"))
+            .body(batch(vec![event_json("late")]))
+            .send()
+            .await
+            .expect("events still taken");
+        assert_eq!(events.status(), reqwest::StatusCode::OK);
+        assert!(!server.is_finished(), "stopped before the drain was over");
+        server.await.expect("joins").expect("clean stop");
+        assert!(signalled.elapsed() >= Duration::from_millis(1500));
     }
 }

@@ -28,18 +28,20 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const FINAL_FLUSH: Duration = Duration::from_secs(10);
 
 /// One statement, so one transaction: the JSON array becomes rows in
-/// Postgres, and ids already stored are skipped.
+/// Postgres, and ids already stored are skipped. `quarantine` is the rule a
+/// block carried (absent: NULL), kept for `rebuild-state`.
 const INSERT: &str = "
 INSERT INTO events (id, request_id, time, client_id, method, authority, path,
                     verdict, category, risk, mode, detections, text_sha256,
-                    latency_us, pod)
+                    latency_us, pod, quarantine)
 SELECT id, request_id, timestamptz 'epoch' + time_ms * interval '1 millisecond',
        client_id, method, authority, path, verdict, category, risk, mode,
-       detections, text_sha256, latency_us, pod
+       detections, text_sha256, latency_us, pod, quarantine
 FROM jsonb_to_recordset($1::text::jsonb) AS e(
     id text, request_id text, time_ms bigint, client_id text, method text,
     authority text, path text, verdict text, category text, risk real,
-    mode text, detections jsonb, text_sha256 text, latency_us bigint, pod text)
+    mode text, detections jsonb, text_sha256 text, latency_us bigint, pod text,
+    quarantine jsonb)
 ON CONFLICT (id) DO NOTHING";
 
 pub struct Writer {

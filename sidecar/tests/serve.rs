@@ -37,6 +37,7 @@ async fn start(redis_url: String, database_url: String) -> Sidecar {
         database_url,
         detection: DetectionArgs::default(),
         admin_token: None,
+        drain_ms: 0,
         export: Default::default(),
         events: EventArgs {
             spool_dir: spool.clone(),

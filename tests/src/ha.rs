@@ -1,7 +1,9 @@
-//! The HA stack on one machine: a Redis Cluster, Postgres, the demo
-//! upstream, three identical pods (Envoy with the filter, plus its sidecar)
-//! and a front Envoy (`envoy/lb.yaml`) that balances over the pods, each in
-//! rotation only while its sidecar's `/ready` answers 200.
+//! The HA stack on one machine: a Redis Cluster, a Postgres primary with a
+//! synchronous hot standby, the demo upstream, three identical pods (Envoy
+//! with the filter, plus its sidecar, which reaches Postgres by a two-host
+//! URL with `target_session_attrs=read-write`) and a front Envoy
+//! (`envoy/lb.yaml`) that balances over the pods, each in rotation only
+//! while its sidecar's `/ready` answers 200.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,14 +14,97 @@ use serde_json::Value;
 
 use crate::envoy::{Envoy, EnvoyConfig};
 use crate::ports::{free_port, free_redis_port};
-use crate::postgres::Postgres;
+use crate::postgres::{Postgres, DATABASE};
 use crate::process::{self, Proc};
 use crate::redis_cluster::RedisCluster;
 use crate::sidecar::Sidecar;
+use crate::stack::{Endpoint, PodStatus, Status};
 use crate::upstream::Upstream;
 use crate::{http, tools};
 
 pub const PODS: usize = 3;
+
+/// How long a pod's sidecar drains at SIGTERM: long enough for the
+/// balancer to take the pod out (2 failed checks 0.5 s apart) and for its
+/// filter to hand over what it holds (it sends every 0.5 s).
+const DRAIN: (&str, &str) = ("SENTINEL_DRAIN_MS", "3000");
+
+#[derive(Debug, Clone)]
+pub struct PodPorts {
+    pub envoy: u16,
+    pub envoy_admin: u16,
+    pub sidecar: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct HaPorts {
+    pub lb: u16,
+    pub lb_admin: u16,
+    pub upstream: u16,
+    pub postgres: u16,
+    pub standby: u16,
+    pub redis: Vec<u16>,
+    pub pods: Vec<PodPorts>,
+}
+
+impl HaPorts {
+    /// The well-known ports of `just up-ha`: the balancer where `just up`
+    /// has its Envoy, the pods beside it.
+    pub fn local() -> HaPorts {
+        HaPorts {
+            lb: 10000,
+            lb_admin: 9901,
+            upstream: 8081,
+            postgres: 55432,
+            standby: 55433,
+            redis: (7000..7006).collect(),
+            pods: (0..PODS as u16)
+                .map(|n| PodPorts {
+                    envoy: 10001 + n,
+                    envoy_admin: 9902 + n,
+                    sidecar: 8090 + n,
+                })
+                .collect(),
+        }
+    }
+
+    /// Free loopback ports, for tests.
+    pub fn free() -> HaPorts {
+        HaPorts {
+            lb: free_port(),
+            lb_admin: free_port(),
+            upstream: free_port(),
+            postgres: free_port(),
+            standby: free_port(),
+            redis: (0..6).map(|_| free_redis_port()).collect(),
+            pods: (0..PODS)
+                .map(|_| PodPorts {
+                    envoy: free_port(),
+                    envoy_admin: free_port(),
+                    sidecar: free_port(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Every port with what it is for, to check before starting.
+    pub fn named(&self) -> Vec<(String, u16)> {
+        let mut all = vec![
+            ("lb".to_string(), self.lb),
+            ("lb admin".to_string(), self.lb_admin),
+            ("upstream".to_string(), self.upstream),
+            ("postgres".to_string(), self.postgres),
+            ("postgres standby".to_string(), self.standby),
+        ];
+        all.extend(self.redis.iter().map(|&p| ("redis".to_string(), p)));
+        for (n, pod) in self.pods.iter().enumerate() {
+            all.push((format!("pod-{n} envoy"), pod.envoy));
+            all.push((format!("pod-{n} envoy admin"), pod.envoy_admin));
+            all.push((format!("pod-{n} sidecar"), pod.sidecar));
+        }
+        all
+    }
+}
 
 /// One pod: its sidecar and its Envoy, in a folder of their own.
 pub struct Pod {
@@ -70,47 +155,98 @@ impl Lb {
     }
 }
 
+/// A running HA stack. Dropping it stops every process, the balancer first.
 pub struct HaStack {
-    pub dir: PathBuf,
-    pub redis: RedisCluster,
-    pub postgres: Postgres,
-    pub upstream: Upstream,
-    pub pods: Vec<Pod>,
     pub lb: Lb,
-    pub wasm: PathBuf,
-    pub policy: Value,
+    pub pods: Vec<Pod>,
+    pub upstream: Upstream,
+    /// The primary at the start; a drill may kill it and promote `standby`.
+    pub postgres: Postgres,
+    pub standby: Postgres,
+    pub redis: RedisCluster,
+    /// Accepted by every sidecar's admin API.
+    pub admin_token: String,
 }
 
 impl HaStack {
-    pub fn start(dir: &Path, profile: &str, policy: Value) -> Result<HaStack> {
-        let redis_ports: Vec<u16> = (0..6).map(|_| free_redis_port()).collect();
-        let redis = RedisCluster::start(dir, &redis_ports)?;
-        let postgres = Postgres::start(dir, free_port())?;
-        let upstream = Upstream::start(dir, profile, free_port())?;
-        let wasm = tools::wasm()?;
+    pub fn start(dir: &Path, ports: &HaPorts, profile: &str, policy: &Value) -> Result<HaStack> {
+        let redis = RedisCluster::start(dir, &ports.redis)?;
+        let postgres = Postgres::start(dir, ports.postgres)?;
+        let standby = Postgres::start_standby(&dir.join("standby"), ports.standby, &postgres)?;
+        let database_url = failover_url(&[&postgres, &standby]);
+        let upstream = Upstream::start(dir, profile, ports.upstream)?;
+        let admin_token = tools::random_token()?;
+        let shared = Shared {
+            profile,
+            redis_urls: redis.urls(),
+            database_url,
+            admin_token: admin_token.clone(),
+            upstream_port: upstream.port,
+            wasm: tools::wasm()?,
+            policy: policy.clone(),
+        };
         let mut pods = Vec::new();
-        for n in 0..PODS {
+        for (n, pod_ports) in ports.pods.iter().enumerate() {
             pods.push(start_pod(
                 &dir.join(format!("pod-{n}")),
-                profile,
-                &redis,
-                &postgres,
-                upstream.port,
-                &wasm,
-                &policy,
+                pod_ports,
+                &shared,
             )?);
         }
-        let lb = start_lb(dir, &pods)?;
+        let lb = start_lb(dir, ports.lb, ports.lb_admin, &pods)?;
         Ok(HaStack {
-            dir: dir.to_path_buf(),
-            redis,
-            postgres,
-            upstream,
-            pods,
             lb,
-            wasm,
-            policy,
+            pods,
+            upstream,
+            postgres,
+            standby,
+            redis,
+            admin_token,
         })
+    }
+
+    /// What `just status --json` prints for it: the single stack's fields
+    /// (`envoy` is the balancer, `sidecar` the first pod's, `postgres` the
+    /// URL the sidecars use) plus `lb` and `pods`.
+    pub fn status(&self) -> Status {
+        let at = |port: u16| format!("127.0.0.1:{port}");
+        Status {
+            envoy: at(self.lb.port),
+            envoy_admin: at(self.lb.admin_port),
+            sidecar: at(self.pods.first().map_or(0, |p| p.sidecar.port)),
+            upstream: at(self.upstream.port),
+            redis: self.redis.addresses(),
+            postgres: failover_url(&[&self.postgres, &self.standby]),
+            admin_token: self.admin_token.clone(),
+            lb: Some(Endpoint {
+                envoy: at(self.lb.port),
+                envoy_admin: at(self.lb.admin_port),
+            }),
+            pods: self
+                .pods
+                .iter()
+                .map(|pod| PodStatus {
+                    envoy: at(pod.envoy.config.port),
+                    envoy_admin: at(pod.envoy.config.admin_port),
+                    sidecar: at(pod.sidecar.port),
+                })
+                .collect(),
+        }
+    }
+
+    /// Leaves everything running (`just up-ha`); `just down` stops it by pid.
+    pub fn detach(mut self) {
+        self.lb.proc.leave_running();
+        for pod in &mut self.pods {
+            pod.envoy.proc.leave_running();
+            pod.sidecar.proc.leave_running();
+        }
+        self.upstream.proc.leave_running();
+        self.postgres.server.leave_running();
+        self.standby.server.leave_running();
+        for node in &mut self.redis.nodes {
+            node.leave_running();
+        }
     }
 
     /// Starts pod `n` again (its sidecar, then its Envoy) on the same ports
@@ -120,34 +256,66 @@ impl HaStack {
             bail!("no pod {n}");
         };
         pod.envoy.proc.stop(Duration::from_secs(10))?;
-        pod.sidecar.restart(&[])?;
+        pod.sidecar.restart(&[DRAIN])?;
         let config = pod.envoy.config.clone();
         pod.envoy = Envoy::start(&pod.dir, "envoy", config)?;
         Ok(())
     }
 }
 
-fn start_pod(
-    dir: &Path,
-    profile: &str,
-    redis: &RedisCluster,
-    postgres: &Postgres,
+/// Every server, in the order to try: the sidecars connect to whichever
+/// takes writes, so they follow a promotion by themselves.
+fn failover_url(servers: &[&Postgres]) -> String {
+    let hosts: Vec<String> = servers
+        .iter()
+        .map(|pg| format!("127.0.0.1:{}", pg.port))
+        .collect();
+    format!(
+        "postgres://postgres@{}/{DATABASE}?target_session_attrs=read-write",
+        hosts.join(",")
+    )
+}
+
+impl Drop for HaStack {
+    /// The sidecars drain at once rather than one after the other.
+    fn drop(&mut self) {
+        for pod in &self.pods {
+            pod.sidecar.proc.terminate();
+        }
+    }
+}
+
+/// What every pod is given alike.
+struct Shared<'a> {
+    profile: &'a str,
+    redis_urls: Vec<String>,
+    database_url: String,
+    admin_token: String,
     upstream_port: u16,
-    wasm: &Path,
-    policy: &Value,
-) -> Result<Pod> {
+    wasm: PathBuf,
+    policy: Value,
+}
+
+fn start_pod(dir: &Path, ports: &PodPorts, shared: &Shared) -> Result<Pod> {
     std::fs::create_dir_all(dir)?;
-    let sidecar = Sidecar::start(dir, profile, free_port(), &redis.urls(), &postgres.url())?;
+    let sidecar = Sidecar::start_with_env(
+        dir,
+        shared.profile,
+        ports.sidecar,
+        &shared.redis_urls,
+        &shared.database_url,
+        &[("SENTINEL_ADMIN_TOKEN", &shared.admin_token), DRAIN],
+    )?;
     let envoy = Envoy::start(
         dir,
         "envoy",
         EnvoyConfig {
-            port: free_port(),
-            admin_port: free_port(),
-            upstream_port,
+            port: ports.envoy,
+            admin_port: ports.envoy_admin,
+            upstream_port: shared.upstream_port,
             sidecar_port: sidecar.port,
-            wasm: wasm.to_path_buf(),
-            policy: policy.clone(),
+            wasm: shared.wasm.clone(),
+            policy: shared.policy.clone(),
         },
     )?;
     Ok(Pod {
@@ -172,8 +340,7 @@ fn endpoints(pods: &[Pod]) -> String {
         .collect()
 }
 
-fn start_lb(dir: &Path, pods: &[Pod]) -> Result<Lb> {
-    let (port, admin_port) = (free_port(), free_port());
+fn start_lb(dir: &Path, port: u16, admin_port: u16, pods: &[Pod]) -> Result<Lb> {
     let template_path = tools::workspace_root().join("envoy/lb.yaml");
     let template = std::fs::read_to_string(&template_path)
         .with_context(|| format!("reading {}", template_path.display()))?;

@@ -12,8 +12,10 @@
 //! - [`ha`]: the HA stack: three pods behind a front Envoy that balances
 //!   over them, health-checking each sidecar's `/ready`.
 //! - [`load`]: a fixed-rate load generator that checks every answer.
+//! - [`drill`]: the figures line each HA drill prints, and their table.
 //! - [`http`]: small blocking HTTP helpers for readiness waits and tests.
 
+pub mod drill;
 pub mod envoy;
 pub mod ha;
 pub mod http;

@@ -1,10 +1,12 @@
-//! A PostgreSQL primary on loopback: `initdb` into a project-local folder,
-//! `pg_ctl start`, then the `sentinel` database. Postgres refuses to run as
-//! root, so as root its programs run as the `postgres` system user on a
-//! folder that user owns.
+//! PostgreSQL on loopback: a primary (`initdb` into a project-local folder,
+//! `pg_ctl start`, then the `sentinel` database) and, for the HA stack, a
+//! synchronous hot standby cloned from it with `pg_basebackup`. Postgres
+//! refuses to run as root, so as root its programs run as the `postgres`
+//! system user on a folder that user owns.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use nix::sys::signal::Signal;
@@ -15,6 +17,10 @@ use crate::tools;
 
 pub const DATABASE: &str = "sentinel";
 
+/// The standby's name on the primary (`application_name`), which the
+/// primary's `synchronous_standby_names` waits for.
+const STANDBY_NAME: &str = "sentinel_standby";
+
 pub struct Postgres {
     pub port: u16,
     pub data_dir: PathBuf,
@@ -24,23 +30,11 @@ pub struct Postgres {
 impl Postgres {
     /// Starts (or adopts) the server whose files live in `dir/postgres/`.
     pub fn start(dir: &Path, port: u16) -> Result<Postgres> {
-        let owner = server_user()?;
-        let home = server_home(dir, owner.is_some())?;
+        let (owner, home) = match find(dir, port)? {
+            Found::Running(pg) => return Ok(pg),
+            Found::Home(owner, home) => (owner, home),
+        };
         let data_dir = home.join("data");
-        let pid_file = dir.join("postgres.pid");
-        if let Some(pid) = process::live_pid(&pid_file) {
-            let server = Proc::adopt("postgres", pid, pid_file, Signal::SIGINT);
-            return Ok(Postgres {
-                port,
-                data_dir,
-                server,
-            });
-        }
-        std::fs::create_dir_all(&home)?;
-        if let Some(user) = &owner {
-            std::os::unix::fs::chown(&home, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
-                .with_context(|| format!("giving {} to the postgres user", home.display()))?;
-        }
         if !data_dir.join("PG_VERSION").exists() {
             let mut initdb = as_server_user(&owner, tools::postgres_bin("initdb")?);
             initdb.arg("-D").arg(&data_dir).args([
@@ -52,28 +46,85 @@ impl Postgres {
             ]);
             run(&mut initdb, "initdb")?;
         }
-        let mut pg_ctl = as_server_user(&owner, tools::postgres_bin("pg_ctl")?);
-        pg_ctl
-            .args(["start", "-w", "-t", "60", "-D"])
-            .arg(&data_dir)
-            .arg("-l")
-            .arg(home.join("postgres.log"))
-            // TCP on loopback only; no unix socket to place or clean up.
-            .arg("-o")
-            .arg(format!(
-                "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
-            ));
-        run(&mut pg_ctl, "pg_ctl start")?;
-        let pid = postmaster_pid(&data_dir)?;
-        std::fs::write(&pid_file, format!("{pid}\n"))?;
-        let server = Proc::adopt("postgres", pid, pid_file, Signal::SIGINT);
-        let pg = Postgres {
-            port,
-            data_dir,
-            server,
-        };
+        let pg = launch(&owner, &home, port, &dir.join("postgres.pid"))?;
         pg.ensure_database()?;
         Ok(pg)
+    }
+
+    /// Starts (or adopts) a hot standby of `primary` in `dir/postgres/`,
+    /// cloned with `pg_basebackup` and streaming from it, and makes the
+    /// primary wait for it on every commit (`synchronous_standby_names`):
+    /// a commit the writer saw succeed is on both servers, so a failover
+    /// loses no acknowledged event. Set on the primary only after the
+    /// clone, so that the standby, once promoted, does not wait for a
+    /// standby of its own.
+    pub fn start_standby(dir: &Path, port: u16, primary: &Postgres) -> Result<Postgres> {
+        let (owner, home) = match find(dir, port)? {
+            Found::Running(pg) => return Ok(pg),
+            Found::Home(owner, home) => (owner, home),
+        };
+        let data_dir = home.join("data");
+        if !data_dir.join("PG_VERSION").exists() {
+            let mut clone = as_server_user(&owner, tools::postgres_bin("pg_basebackup")?);
+            clone
+                .arg("-D")
+                .arg(&data_dir)
+                .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+                .args(["-U", "postgres", "-X", "stream", "--write-recovery-conf"])
+                // Not a spread checkpoint: that would take minutes on an idle server.
+                .arg("--checkpoint=fast");
+            run(&mut clone, "pg_basebackup")?;
+            // Later lines win: the clone's own conninfo, named for the primary.
+            let conninfo = format!(
+                "\nprimary_conninfo = 'host=127.0.0.1 port={} user=postgres application_name={STANDBY_NAME}'\n",
+                primary.port
+            );
+            let auto = data_dir.join("postgresql.auto.conf");
+            let mut text = std::fs::read_to_string(&auto).unwrap_or_default();
+            text.push_str(&conninfo);
+            std::fs::write(&auto, text)?;
+        }
+        let standby = launch(&owner, &home, port, &dir.join("postgres.pid"))?;
+        primary.psql(&format!(
+            "ALTER SYSTEM SET synchronous_standby_names = '{STANDBY_NAME}'"
+        ))?;
+        primary.psql("SELECT pg_reload_conf()")?;
+        primary.wait_for_sync_standby(Duration::from_secs(30))?;
+        Ok(standby)
+    }
+
+    /// Waits until the standby streams and commits wait for it.
+    fn wait_for_sync_standby(&self, patience: Duration) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            let state = self.psql(&format!(
+                "SELECT sync_state FROM pg_stat_replication WHERE application_name = '{STANDBY_NAME}'"
+            ))?;
+            if state == "sync" {
+                return Ok(());
+            }
+            if started.elapsed() > patience {
+                bail!(
+                    "the standby is not a synchronous replica after {patience:?} (state {state:?})"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `pg_ctl promote`: the standby stops replaying and takes writes.
+    pub fn promote(&self) -> Result<()> {
+        let owner = server_user()?;
+        let mut promote = as_server_user(&owner, tools::postgres_bin("pg_ctl")?);
+        promote
+            .args(["promote", "-w", "-t", "60", "-D"])
+            .arg(&self.data_dir);
+        run(&mut promote, "pg_ctl promote")
+    }
+
+    /// Whether this server is a standby (`pg_is_in_recovery()`).
+    pub fn in_recovery(&self) -> Result<bool> {
+        Ok(self.psql("SELECT pg_is_in_recovery()")? == "t")
     }
 
     pub fn url(&self) -> String {
@@ -111,6 +162,59 @@ impl Postgres {
         }
         Ok(())
     }
+}
+
+/// The server already running from `dir` (an earlier `just up`), or the
+/// folder to make one in, given to the server user.
+enum Found {
+    Running(Postgres),
+    Home(Option<User>, PathBuf),
+}
+
+fn find(dir: &Path, port: u16) -> Result<Found> {
+    std::fs::create_dir_all(dir)?;
+    let owner = server_user()?;
+    let home = server_home(dir, owner.is_some())?;
+    let pid_file = dir.join("postgres.pid");
+    if let Some(pid) = process::live_pid(&pid_file) {
+        let server = Proc::adopt("postgres", pid, pid_file, Signal::SIGINT);
+        return Ok(Found::Running(Postgres {
+            port,
+            data_dir: home.join("data"),
+            server,
+        }));
+    }
+    std::fs::create_dir_all(&home)?;
+    if let Some(user) = &owner {
+        std::os::unix::fs::chown(&home, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+            .with_context(|| format!("giving {} to the postgres user", home.display()))?;
+    }
+    Ok(Found::Home(owner, home))
+}
+
+/// `pg_ctl start` on `home/data`, TCP on loopback `port` only (no unix
+/// socket to place or clean up); its postmaster's pid goes to `pid_file`.
+fn launch(owner: &Option<User>, home: &Path, port: u16, pid_file: &Path) -> Result<Postgres> {
+    let data_dir = home.join("data");
+    let mut pg_ctl = as_server_user(owner, tools::postgres_bin("pg_ctl")?);
+    pg_ctl
+        .args(["start", "-w", "-t", "60", "-D"])
+        .arg(&data_dir)
+        .arg("-l")
+        .arg(home.join("postgres.log"))
+        .arg("-o")
+        .arg(format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        ));
+    run(&mut pg_ctl, "pg_ctl start")?;
+    let pid = postmaster_pid(&data_dir)?;
+    std::fs::write(pid_file, format!("{pid}\n"))?;
+    let server = Proc::adopt("postgres", pid, pid_file.to_path_buf(), Signal::SIGINT);
+    Ok(Postgres {
+        port,
+        data_dir,
+        server,
+    })
 }
 
 /// `dir/postgres`, or, when the `postgres` user could not reach it (a clone

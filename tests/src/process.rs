@@ -72,6 +72,11 @@ impl Proc {
 
     /// Leaves the process running after this handle is gone (`just up`).
     pub fn detach(mut self) {
+        self.leave_running();
+    }
+
+    /// [`Proc::detach`] for a handle that cannot be moved out.
+    pub fn leave_running(&mut self) {
         self.stop_on_drop = false;
     }
 
@@ -90,6 +95,15 @@ impl Proc {
         };
         let _ = fs::remove_file(&self.pid_file);
         result.with_context(|| format!("stopping {} (pid {})", self.name, self.pid))
+    }
+
+    /// Sends its stop signal without waiting: it may take its time (a
+    /// draining sidecar); [`Proc::stop`] waits for it later. Not for a
+    /// detached process: that one is left running.
+    pub fn terminate(&self) {
+        if self.stop_on_drop {
+            let _ = kill(Pid::from_raw(self.pid), self.signal);
+        }
     }
 
     /// Kills it at once, like a crash (`kill -9`).

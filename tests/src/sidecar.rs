@@ -117,6 +117,8 @@ fn spawn(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
         )
+        // Tests stop sidecars all the time; the HA pods drain (see `ha`).
+        .env("SENTINEL_DRAIN_MS", "0")
         .envs(env.iter().copied());
     process::spawn("sidecar", &mut cmd, dir)
 }

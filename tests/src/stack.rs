@@ -83,6 +83,25 @@ pub struct Status {
     /// Bearer token of the sidecar's admin API.
     #[serde(default)]
     pub admin_token: String,
+    /// The HA stack's front Envoy (`envoy` above is the same listener).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lb: Option<Endpoint>,
+    /// The HA stack's pods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<PodStatus>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub envoy: String,
+    pub envoy_admin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PodStatus {
+    pub envoy: String,
+    pub envoy_admin: String,
+    pub sidecar: String,
 }
 
 impl Stack {
@@ -137,6 +156,8 @@ impl Stack {
             redis: self.redis.addresses(),
             postgres: self.postgres.url(),
             admin_token: self.admin_token.clone(),
+            lb: None,
+            pods: Vec::new(),
         }
     }
 

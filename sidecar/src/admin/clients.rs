@@ -1,5 +1,6 @@
 //! `GET /v1/clients/{client_id}` (risk, recent blocks, quarantine) and
-//! `DELETE /v1/clients/{client_id}/quarantine` (release).
+//! `DELETE /v1/clients/{client_id}/quarantine` (release, recorded in
+//! Postgres for `rebuild-state`).
 
 use std::sync::Arc;
 
@@ -58,5 +59,28 @@ pub async fn release(
         return Err(ApiError::NotQuarantined);
     }
     tracing::info!(admin = admin.name, client_id, "quarantine released");
+    // Redis enforces, and it has released: a lost record only means that a
+    // later `rebuild-state` may quarantine the client again.
+    if let Err(error) = record_release(&state, client_id, &admin.name).await {
+        tracing::warn!(
+            error = ?error,
+            client_id,
+            "release not recorded in Postgres"
+        );
+    }
     Ok(Json(json!({ "client_id": client_id, "released": true })))
+}
+
+/// Notes the release in `quarantine_releases`, so that `rebuild-state`
+/// does not replay the blocks it forgave.
+async fn record_release(state: &AppState, client_id: &str, by: &str) -> Result<(), ApiError> {
+    let client = state.db().await?;
+    client
+        .execute(
+            "INSERT INTO quarantine_releases (client_id, released_by) VALUES ($1, $2)",
+            &[&client_id, &by],
+        )
+        .await
+        .map_err(ApiError::store)?;
+    Ok(())
 }

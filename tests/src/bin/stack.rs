@@ -1,22 +1,26 @@
-//! `sentinel-stack up | down | status [--json]`: the local stack behind
-//! `just up`, `just down` and `just status`. Everything lives under `.run/`
-//! in the workspace: logs, pid files, data, and `stack.json`. `reap DIR`
-//! stops every process with a pid file under DIR (what tests leave behind if
-//! they are killed).
+//! `sentinel-stack up | up-ha | down | status [--json]`: the local stacks
+//! behind `just up` (one pod), `just up-ha` (three pods behind a balancer,
+//! Postgres with a standby), `just down` and `just status`. One of them runs
+//! at a time; everything lives under `.run/` in the workspace: logs, pid
+//! files, data, and `stack.json`. `reap DIR` stops every process with a pid
+//! file under DIR (what tests leave behind if they are killed).
+//! `drills-report LOG WHEN` writes `docs/ha-drills.md` from the drills'
+//! output (`just drills`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use nix::sys::signal::Signal;
+use sentinel_stack::ha::{HaPorts, HaStack};
 use sentinel_stack::process::{self, live_pid};
 use sentinel_stack::stack::{Options, Ports, Stack, Status};
-use sentinel_stack::{ports, tools};
+use sentinel_stack::{drill, ports, tools};
 use serde_json::json;
 
 /// Processes that hold no data: `up` restarts them so a rebuilt filter or
 /// sidecar is what runs.
-const STATELESS: [&str; 3] = ["envoy", "sidecar", "upstream"];
+const STATELESS: [&str; 4] = ["envoy", "sidecar", "upstream", "lb"];
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,12 +28,14 @@ fn main() {
     let dir = tools::workspace_root().join(".run");
     let result = match args.as_slice() {
         ["up"] => up(&dir),
+        ["up-ha"] => up_ha(&dir),
         ["down"] => down(&dir),
         ["status"] => status(&dir, false),
         ["status", "--json"] => status(&dir, true),
         ["reap", other] => reap(Path::new(other)),
+        ["drills-report", log, when] => drills_report(Path::new(log), when),
         _ => Err(anyhow::anyhow!(
-            "usage: sentinel-stack up | down | status [--json] | reap DIR"
+            "usage: sentinel-stack up | up-ha | down | status [--json] | reap DIR | drills-report LOG WHEN"
         )),
     };
     if let Err(e) = result {
@@ -38,55 +44,155 @@ fn main() {
     }
 }
 
+/// The policy of the local stacks: every engine, enforcing.
+fn local_policy() -> serde_json::Value {
+    json!({
+        "mode": "enforce",
+        "block_threshold": 0.7,
+        "max_body_bytes": 1_048_576,
+        "engines": [
+            "injection", "jailbreak", "evasion", "pii", "secrets",
+            "exfiltration", "tool_abuse", "code_injection"
+        ]
+    })
+}
+
 fn up(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    for name in STATELESS {
-        stop(dir, name, Signal::SIGTERM)?;
-    }
+    refuse_other_kind(dir, false)?;
+    stop_stateless(dir)?;
     let ports = Ports::local();
-    check_free(dir, &ports)?;
+    let mut wanted = vec![
+        ("envoy", ports.envoy),
+        ("envoy", ports.envoy_admin),
+        ("sidecar", ports.sidecar),
+        ("upstream", ports.upstream),
+        ("postgres", ports.postgres),
+    ];
+    wanted.extend(ports.redis.iter().map(|&port| ("redis", port)));
+    let wanted: Vec<(String, u16, PathBuf)> = wanted
+        .into_iter()
+        .map(|(name, port)| (name.to_string(), port, pid_file_of(dir, name, port)))
+        .collect();
+    check_free(&wanted)?;
     let stack = Stack::start(Options {
         dir: dir.to_path_buf(),
         ports,
         profile: "release",
-        policy: json!({
-            "mode": "enforce",
-            "block_threshold": 0.7,
-            "max_body_bytes": 1_048_576,
-            "engines": [
-                "injection", "jailbreak", "evasion", "pii", "secrets",
-                "exfiltration", "tool_abuse", "code_injection"
-            ]
-        }),
+        policy: local_policy(),
     })?;
     let status = stack.status();
-    std::fs::write(
-        dir.join("stack.json"),
-        serde_json::to_string_pretty(&status)?,
-    )?;
+    write_status(dir, &status)?;
     stack.detach();
     print_try(&status);
     Ok(())
 }
 
+/// The HA stack in `.run/ha/`: three pods behind a balancing Envoy.
+fn up_ha(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    refuse_other_kind(dir, true)?;
+    let ha_dir = dir.join("ha");
+    stop_stateless(&ha_dir)?;
+    let ports = HaPorts::local();
+    let wanted: Vec<(String, u16, PathBuf)> = ports
+        .named()
+        .into_iter()
+        .map(|(name, port)| {
+            let pid_file = ha_pid_file(&ha_dir, &name, port);
+            (name, port, pid_file)
+        })
+        .collect();
+    check_free(&wanted)?;
+    let stack = HaStack::start(&ha_dir, &ports, "release", &local_policy())?;
+    let status = stack.status();
+    write_status(dir, &status)?;
+    stack.detach();
+    print_try(&status);
+    println!(
+        "Pods (envoy / sidecar): {}",
+        status
+            .pods
+            .iter()
+            .map(|p| format!("{} / {}", p.envoy, p.sidecar))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// One stack at a time: both use the same well-known ports.
+fn refuse_other_kind(dir: &Path, ha: bool) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(dir.join("stack.json")) else {
+        return Ok(());
+    };
+    let running: Status = serde_json::from_str(&text).context("reading .run/stack.json")?;
+    match (running.lb.is_some(), ha) {
+        (true, false) => {
+            bail!("the HA stack (`just up-ha`) is running; stop it with `just down` first")
+        }
+        (false, true) => {
+            bail!("the single-pod stack (`just up`) is running; stop it with `just down` first")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write_status(dir: &Path, status: &Status) -> Result<()> {
+    std::fs::write(
+        dir.join("stack.json"),
+        serde_json::to_string_pretty(status)?,
+    )?;
+    Ok(())
+}
+
+/// Restarts what holds no data, so a rebuilt filter or sidecar is what
+/// runs; Redis and Postgres are adopted as they are.
+fn stop_stateless(dir: &Path) -> Result<()> {
+    for pid_file in pid_files(dir) {
+        let name = pid_file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if STATELESS.contains(&name) {
+            stop(pid_file.parent().unwrap_or(dir), name, Signal::SIGTERM)?;
+        }
+    }
+    Ok(())
+}
+
+/// The pid file of the single stack's `component` on `port`.
+fn pid_file_of(dir: &Path, component: &str, port: u16) -> PathBuf {
+    match component {
+        "redis" => dir.join(format!("redis-{port}.pid")),
+        name => dir.join(format!("{name}.pid")),
+    }
+}
+
+/// The pid file of what the HA stack runs on `port`, by its name in
+/// [`HaPorts::named`].
+fn ha_pid_file(dir: &Path, name: &str, port: u16) -> PathBuf {
+    match name.split_once(' ') {
+        Some((pod, what)) if pod.starts_with("pod-") => {
+            let component = if what.starts_with("envoy") {
+                "envoy"
+            } else {
+                "sidecar"
+            };
+            dir.join(pod).join(format!("{component}.pid"))
+        }
+        _ if name == "postgres standby" => dir.join("standby/postgres.pid"),
+        _ if name.starts_with("lb") => dir.join("lb.pid"),
+        _ => pid_file_of(dir, name, port),
+    }
+}
+
 /// A port taken by something that is not ours fails here, with its name,
 /// rather than as a bind error deep in a log.
-fn check_free(dir: &Path, p: &Ports) -> Result<()> {
-    let mut wanted = vec![
-        ("envoy", p.envoy),
-        ("envoy", p.envoy_admin),
-        ("sidecar", p.sidecar),
-        ("upstream", p.upstream),
-        ("postgres", p.postgres),
-    ];
-    wanted.extend(p.redis.iter().map(|&port| ("redis", port)));
-    for (component, port) in wanted {
-        let ours = match component {
-            "redis" => live_pid(&dir.join(format!("redis-{port}.pid"))).is_some(),
-            name => live_pid(&dir.join(format!("{name}.pid"))).is_some(),
-        };
-        if !ours && ports::in_use(port) {
-            bail!("port 127.0.0.1:{port} for {component} is taken by another program; stop it and run `just up` again");
+fn check_free(wanted: &[(String, u16, PathBuf)]) -> Result<()> {
+    for (component, port, pid_file) in wanted {
+        if live_pid(pid_file).is_none() && ports::in_use(*port) {
+            bail!("port 127.0.0.1:{port} for {component} is taken by another program; stop it and try again");
         }
     }
     Ok(())
@@ -116,9 +222,7 @@ fn print_try(s: &Status) {
 }
 
 fn down(dir: &Path) -> Result<()> {
-    for name in STATELESS {
-        stop(dir, name, Signal::SIGTERM)?;
-    }
+    stop_stateless(dir)?;
     reap(dir)?;
     let _ = std::fs::remove_file(dir.join("stack.json"));
     println!("stopped");
@@ -186,28 +290,135 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
     if as_json {
         return print(&format!("{}\n", serde_json::to_string(&s)?));
     }
-    let mut rows = vec![
-        ("envoy".to_string(), s.envoy.clone()),
-        ("envoy admin".to_string(), s.envoy_admin.clone()),
-        ("sidecar".to_string(), s.sidecar.clone()),
-        ("upstream".to_string(), s.upstream.clone()),
-        ("postgres".to_string(), s.postgres.clone()),
-    ];
-    rows.extend(s.redis.iter().map(|a| ("redis".to_string(), a.clone())));
+    let port = |address: &str| -> u16 {
+        address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    };
+    // (name, address, pid file)
+    let mut rows: Vec<(String, String, PathBuf)> = Vec::new();
+    match &s.lb {
+        None => {
+            for (name, address) in [
+                ("envoy", &s.envoy),
+                ("envoy admin", &s.envoy_admin),
+                ("sidecar", &s.sidecar),
+                ("upstream", &s.upstream),
+                ("postgres", &s.postgres),
+            ] {
+                let component = name.split(' ').next().unwrap_or(name);
+                rows.push((name.into(), address.clone(), pid_file_of(dir, component, 0)));
+            }
+            for address in &s.redis {
+                let pid_file = pid_file_of(dir, "redis", port(address));
+                rows.push(("redis".into(), address.clone(), pid_file));
+            }
+        }
+        Some(lb) => {
+            let ha = dir.join("ha");
+            rows.push(("lb".into(), lb.envoy.clone(), ha.join("lb.pid")));
+            rows.push(("lb admin".into(), lb.envoy_admin.clone(), ha.join("lb.pid")));
+            for (n, pod) in s.pods.iter().enumerate() {
+                let pod_dir = ha.join(format!("pod-{n}"));
+                for (what, address) in [
+                    ("envoy", &pod.envoy),
+                    ("envoy admin", &pod.envoy_admin),
+                    ("sidecar", &pod.sidecar),
+                ] {
+                    let component = what.split(' ').next().unwrap_or(what);
+                    let pid_file = pod_dir.join(format!("{component}.pid"));
+                    rows.push((format!("pod-{n} {what}"), address.clone(), pid_file));
+                }
+            }
+            rows.push((
+                "upstream".into(),
+                s.upstream.clone(),
+                ha.join("upstream.pid"),
+            ));
+            rows.push((
+                "postgres".into(),
+                s.postgres.clone(),
+                ha.join("postgres.pid"),
+            ));
+            rows.push((
+                "pg standby".into(),
+                String::new(),
+                ha.join("standby/postgres.pid"),
+            ));
+            for address in &s.redis {
+                let pid_file = pid_file_of(&ha, "redis", port(address));
+                rows.push(("redis".into(), address.clone(), pid_file));
+            }
+        }
+    }
     let mut out = String::new();
-    for (name, address) in rows {
-        let pid_name = match name.as_str() {
-            "envoy admin" => "envoy".to_string(),
-            "redis" => format!("redis-{}", address.rsplit(':').next().unwrap_or_default()),
-            other => other.to_string(),
-        };
-        let state = match live_pid(&dir.join(format!("{pid_name}.pid"))) {
+    for (name, address, pid_file) in rows {
+        let state = match live_pid(&pid_file) {
             Some(pid) => format!("running (pid {pid})"),
             None => "stopped".to_string(),
         };
-        out.push_str(&format!("{name:<12} {address:<45} {state}\n"));
+        out.push_str(&format!("{name:<18} {address:<45} {state}\n"));
     }
     print(&out)
+}
+
+/// `docs/ha-drills.md`: the table of the `drill=` lines in `log`, with the
+/// load and the machine they ran on.
+fn drills_report(log: &Path, when: &str) -> Result<()> {
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    let drills = text.lines().filter(|l| l.starts_with("drill=")).count();
+    if drills == 0 {
+        bail!("no `drill=` line in {}: did the drills run?", log.display());
+    }
+    let (rate, run) = drill::load_shape();
+    let page = format!(
+        "# HA drills: measured figures\n\n\
+         Generated by `just drills` on {when}; do not edit by hand (run it again).\n\n\
+         Machine: {machine}.\n\n\
+         Load: {rate} requests a second for {secs} s per drill (twice that for the \
+         rolling restart), every fifth an attack, through the balancing Envoy to 3 pods; \
+         sidecars built `{profile}`.\n\n\
+         {table}\n\
+         What each figure means, and what each drill does, is in \
+         [`tests/tests/drills.rs`](../tests/tests/drills.rs) and \
+         [`tests/tests/recovery.rs`](../tests/tests/recovery.rs); the README's \
+         [high availability](../README.md#high-availability) section sums them up.\n",
+        machine = machine(),
+        secs = run.as_secs(),
+        profile = drill::profile(),
+        table = drill::table(&text),
+    );
+    let out = tools::workspace_root().join("docs/ha-drills.md");
+    std::fs::write(&out, page).with_context(|| format!("writing {}", out.display()))?;
+    println!("{drills} drills written to {}", out.display());
+    Ok(())
+}
+
+/// CPU model, cores, memory and kernel, from /proc.
+fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, name)| name.trim());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = read("/proc/meminfo");
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!(
+        "{cpu}, {cores} cores, {mem_gib:.0} GiB memory, Linux {}",
+        kernel.trim()
+    )
 }
 
 /// Prints without panicking when the reader went away (`just status | head`).
