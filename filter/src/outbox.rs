@@ -14,8 +14,10 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Bytes of queued events a VM keeps, whatever `max_queue` says.
 pub const MAX_QUEUE_BYTES: usize = 8 * 1024 * 1024;
-/// Longest wait between retries (unless the flush interval is longer).
-pub const MAX_BACKOFF_MS: u64 = 30_000;
+/// Longest wait between retries (unless the flush interval is longer): a
+/// retry is one loopback call, and a sidecar back from a restart should
+/// get the events it missed within seconds.
+pub const MAX_BACKOFF_MS: u64 = 5_000;
 /// A batch whose response never came (its root context went away) counts
 /// as failed this long after its timeout.
 const LEASE_SLACK_MS: u64 = 5_000;
@@ -318,9 +320,9 @@ mod tests {
         assert_eq!(o.backoff_ms(), 1000);
         assert_eq!(o.next_batch(1099), None, "backing off");
         assert_eq!(ids(&o.next_batch(1100).unwrap()), ["0", "1"]);
-        // Doubles up to 30 s.
+        // Doubles up to 5 s.
         let mut now = 1100;
-        for want in [2000, 4000, 8000, 16_000, 30_000, 30_000] {
+        for want in [2000, 4000, 5000, 5000] {
             o.on_result(None, Delivery::Retry, now);
             assert_eq!(o.backoff_ms(), want);
             now += want;
@@ -335,7 +337,7 @@ mod tests {
             Stats {
                 sent: 2,
                 dropped: 0,
-                failed_batches: 7
+                failed_batches: 5
             }
         );
     }

@@ -84,22 +84,28 @@ const COLUMNS: [(&str, &str); 6] = [
     ("rpo_events", "RPO (events)"),
 ];
 
+/// The `drill=` lines in `log`, from `drill=` on: with `--nocapture`, a
+/// test's output follows the harness' `test name ... ` on the same line.
+pub fn lines(log: &str) -> impl Iterator<Item = &str> {
+    log.lines()
+        .filter_map(|l| l.find("drill=").map(|at| l[at..].trim()))
+}
+
 /// A Markdown table of the `drill=` lines in `log`, one row each, in
-/// order; figures beyond the common ones go in the last column.
-pub fn table(log: &str) -> String {
-    let mut out = String::from("| ");
+/// order; with `others`, a last column of the figures beyond the common
+/// ones.
+pub fn table(log: &str, others: bool) -> String {
+    let mut out = String::from("|");
     for (_, title) in COLUMNS {
-        out.push_str(title);
-        out.push_str(" | ");
+        out.push_str(&format!(" {title} |"));
     }
-    out.push_str("Other figures |\n|");
-    out.push_str(&"---|".repeat(COLUMNS.len() + 1));
+    if others {
+        out.push_str(" Other figures |");
+    }
+    out.push_str("\n|");
+    out.push_str(&"---|".repeat(COLUMNS.len() + usize::from(others)));
     out.push('\n');
-    for line in log
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("drill="))
-    {
+    for line in lines(log) {
         let pairs: Vec<(&str, &str)> = line
             .split_whitespace()
             .filter_map(|pair| pair.split_once('='))
@@ -110,18 +116,19 @@ pub fn table(log: &str) -> String {
                 .find(|(k, _)| *k == key)
                 .map_or("-", |(_, v)| *v)
         };
-        out.push_str("| ");
+        out.push('|');
         for (key, _) in COLUMNS {
-            out.push_str(value(key));
-            out.push_str(" | ");
+            out.push_str(&format!(" {} |", value(key)));
         }
-        let others: Vec<String> = pairs
-            .iter()
-            .filter(|(k, _)| !COLUMNS.iter().any(|(c, _)| c == k))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        out.push_str(&others.join(", "));
-        out.push_str(" |\n");
+        if others {
+            let rest: Vec<String> = pairs
+                .iter()
+                .filter(|(k, _)| !COLUMNS.iter().any(|(c, _)| c == k))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            out.push_str(&format!(" {} |", rest.join(", ")));
+        }
+        out.push('\n');
     }
     out
 }
@@ -146,13 +153,18 @@ mod tests {
             line.to_string(),
             "drill=pod-loss sent=400 failures=1 slipped=0 rto_s=0.2 rpo_events=- rejoined_s=2"
         );
-        let log = format!("noise\n{line}\ntest pod_loss ... ok\n");
-        let table = table(&log);
-        let rows: Vec<&str> = table.lines().collect();
-        assert_eq!(rows.len(), 3, "{table}");
+        let log = format!("noise\ntest pod_loss ... {line}\nok\n");
+        let full = table(&log, true);
+        let rows: Vec<&str> = full.lines().collect();
+        assert_eq!(rows.len(), 3, "{full}");
         assert_eq!(
             rows[2],
             "| pod-loss | 400 | 1 | 0 | 0.2 | - | rejoined_s=2 |"
+        );
+        let short = table(&log, false);
+        assert_eq!(
+            short.lines().nth(2),
+            Some("| pod-loss | 400 | 1 | 0 | 0.2 | - |")
         );
     }
 }

@@ -249,17 +249,19 @@ impl HaStack {
         }
     }
 
-    /// Starts pod `n` again (its sidecar, then its Envoy) on the same ports
-    /// and spool, after it was killed or stopped.
+    /// Starts pod `n` again on the same ports and spool, after it was
+    /// killed or stopped: its Envoy first, then its sidecar, so that the
+    /// balancer (which checks the sidecar's `/ready`) sends to it only once
+    /// both are up.
     pub fn restart_pod(&mut self, n: usize) -> Result<()> {
         let Some(pod) = self.pods.get_mut(n) else {
             bail!("no pod {n}");
         };
         pod.envoy.proc.stop(Duration::from_secs(10))?;
-        pod.sidecar.restart(&[DRAIN])?;
+        pod.sidecar.proc.stop(Duration::from_secs(10))?;
         let config = pod.envoy.config.clone();
         pod.envoy = Envoy::start(&pod.dir, "envoy", config)?;
-        Ok(())
+        pod.sidecar.restart(&[DRAIN])
     }
 }
 

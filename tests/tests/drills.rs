@@ -41,10 +41,11 @@ fn start_load(stack: &HaStack, stretch: u32) -> (JoinHandle<Tally>, u64) {
     (handle, (f64::from(rate) * run.as_secs_f64()) as u64)
 }
 
-/// Events of chat requests in `postgres` once the spools have drained:
-/// polled until they are `want`, or have not grown for 3 s (the writers
-/// flush every 200 ms), or 60 s passed.
-fn events_settled(postgres: &Postgres, want: u64) -> u64 {
+/// Events of chat requests in `postgres` once every spool and filter
+/// queue has drained: polled until they are `want`, or have not grown for
+/// `quiet` (the writers flush every 200 ms, a filter retries within 5 s),
+/// or 90 s passed.
+fn events_settled(postgres: &Postgres, want: u64, quiet: Duration) -> u64 {
     let started = Instant::now();
     let (mut last, mut since) = (0, Instant::now());
     loop {
@@ -52,13 +53,16 @@ fn events_settled(postgres: &Postgres, want: u64) -> u64 {
         if count != last {
             (last, since) = (count, Instant::now());
         }
-        let quiet = since.elapsed() > Duration::from_secs(3);
-        if count >= want || quiet || started.elapsed() > Duration::from_secs(60) {
+        let settled = since.elapsed() > quiet;
+        if count >= want || settled || started.elapsed() > Duration::from_secs(90) {
             return count;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// Long enough without a new event that none is still on its way.
+const QUIET: Duration = Duration::from_secs(12);
 
 fn chat_events(postgres: &Postgres) -> Option<u64> {
     postgres
@@ -131,15 +135,14 @@ fn pod_loss() {
     let down = killed_at.elapsed().as_secs_f64();
     let restarted = Instant::now();
     stack.restart_pod(1).expect("the pod restarts");
-    let ready = until_pod(&stack, victim, true, Duration::from_secs(60));
-    let stored = events_settled(&stack.postgres, tally.sent);
+    let restart_s = restarted.elapsed().as_secs_f64();
+    until_pod(&stack, victim, true, Duration::from_secs(60));
+    let rejoined = restarted.elapsed().as_secs_f64();
+    let stored = events_settled(&stack.postgres, tally.sent, Duration::from_secs(3));
     let mut line = figures("pod-loss", &tally)
-        .note("rejoined_after_restart_s", format!("{ready:.1}"))
-        .note(
-            "restart_s",
-            format!("{:.1}", restarted.elapsed().as_secs_f64()),
-        )
         .note("pod_down_s", format!("{down:.1}"))
+        .note("restart_s", format!("{restart_s:.1}"))
+        .note("back_in_rotation_s", format!("{rejoined:.1}"))
         .note("unacked_events_lost", tally.sent.saturating_sub(stored));
     line.rto_s = Some(out);
     println!("{line}");
@@ -198,7 +201,7 @@ fn redis_master_loss() {
     }
     // The 5 attacks and the probes so far, once stored; more probes come
     // after the run.
-    let before_run = events_settled(&stack.postgres, u64::MAX);
+    let before_run = events_settled(&stack.postgres, u64::MAX, Duration::from_secs(3));
 
     let index = "sentinel:quarantined";
     let probe = "{sentinel:quarantined}:drill-probe";
@@ -231,7 +234,7 @@ fn redis_master_loss() {
     }
     let writes_resumed = killed_at.elapsed().as_secs_f64();
     let tally = run.join().expect("the load ran");
-    let stored = events_settled(&stack.postgres, before_run + tally.sent) - before_run;
+    let stored = events_settled(&stack.postgres, before_run + tally.sent, QUIET) - before_run;
     let still = quarantined("sk-drill-q");
     let new_master = stack
         .redis
@@ -274,7 +277,7 @@ fn sidecar_loss() {
         .restart(&[])
         .expect("the sidecar restarts");
     let rejoined = until_pod(&stack, victim, true, Duration::from_secs(30));
-    let stored = events_settled(&stack.postgres, tally.sent);
+    let stored = events_settled(&stack.postgres, tally.sent, QUIET);
     let mut line = figures("sidecar-loss", &tally)
         .note("rejoined_after_restart_s", format!("{rejoined:.1}"))
         .note("events_stored", stored);
@@ -309,7 +312,7 @@ fn rolling_restart() {
     }
     let rolled = started.elapsed().as_secs_f64();
     let tally = run.join().expect("the load ran");
-    let stored = events_settled(&stack.postgres, tally.sent);
+    let stored = events_settled(&stack.postgres, tally.sent, QUIET);
     let mut line = figures("rolling-restart", &tally).note("rollout_s", format!("{rolled:.1}"));
     line.rpo_events = Some(tally.sent as i64 - stored as i64);
     println!("{line}");
@@ -354,7 +357,7 @@ fn postgres_primary_loss() {
     }
     let rto = killed_at.elapsed().as_secs_f64();
     let tally = run.join().expect("the load ran");
-    let stored = events_settled(&stack.standby, tally.sent);
+    let stored = events_settled(&stack.standby, tally.sent, QUIET);
     let mut line = figures("postgres-primary-loss", &tally)
         .note("promoted_after_s", format!("{promoted:.1}"))
         .note("events_before_kill", before)

@@ -149,16 +149,11 @@ fn write_status(dir: &Path, status: &Status) -> Result<()> {
 /// Restarts what holds no data, so a rebuilt filter or sidecar is what
 /// runs; Redis and Postgres are adopted as they are.
 fn stop_stateless(dir: &Path) -> Result<()> {
-    for pid_file in pid_files(dir) {
-        let name = pid_file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        if STATELESS.contains(&name) {
-            stop(pid_file.parent().unwrap_or(dir), name, Signal::SIGTERM)?;
-        }
-    }
-    Ok(())
+    let stateless = pid_files(dir).into_iter().filter(|pid_file| {
+        let name = pid_file.file_stem().and_then(|s| s.to_str());
+        name.is_some_and(|name| STATELESS.contains(&name))
+    });
+    stop_all(stateless.collect())
 }
 
 /// The pid file of the single stack's `component` on `port`.
@@ -230,19 +225,35 @@ fn down(dir: &Path) -> Result<()> {
 }
 
 fn reap(dir: &Path) -> Result<()> {
-    for pid_file in pid_files(dir) {
-        let name = pid_file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        // SIGINT is Postgres' fast shutdown; Redis and the rest stop on SIGTERM.
-        let signal = if name == "postgres" {
-            Signal::SIGINT
-        } else {
-            Signal::SIGTERM
-        };
-        let parent = pid_file.parent().unwrap_or(dir);
-        stop(parent, name, signal)?;
+    stop_all(pid_files(dir))
+}
+
+/// Signals every process at once, then waits for each: sidecars drain for
+/// seconds at SIGTERM, and together rather than one after the other.
+fn stop_all(pid_files: Vec<PathBuf>) -> Result<()> {
+    let named: Vec<(&Path, &str, Signal)> = pid_files
+        .iter()
+        .map(|pid_file| {
+            let name = pid_file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            // SIGINT is Postgres' fast shutdown; Redis and the rest stop on SIGTERM.
+            let signal = if name == "postgres" {
+                Signal::SIGINT
+            } else {
+                Signal::SIGTERM
+            };
+            (pid_file.parent().unwrap_or(Path::new(".")), name, signal)
+        })
+        .collect();
+    for (pid_file, (_, _, signal)) in pid_files.iter().zip(&named) {
+        if let Some(pid) = live_pid(pid_file) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), *signal);
+        }
+    }
+    for (dir, name, signal) in named {
+        stop(dir, name, signal)?;
     }
     Ok(())
 }
@@ -337,14 +348,18 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
                 s.upstream.clone(),
                 ha.join("upstream.pid"),
             ));
+            // The URL lists the primary, then the standby.
+            let hosts: Vec<String> = s
+                .postgres
+                .split_once('@')
+                .and_then(|(_, rest)| rest.split_once('/'))
+                .map(|(hosts, _)| hosts.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
+            let host = |n: usize| hosts.get(n).cloned().unwrap_or_default();
+            rows.push(("postgres".into(), host(0), ha.join("postgres.pid")));
             rows.push((
-                "postgres".into(),
-                s.postgres.clone(),
-                ha.join("postgres.pid"),
-            ));
-            rows.push((
-                "pg standby".into(),
-                String::new(),
+                "postgres standby".into(),
+                host(1),
                 ha.join("standby/postgres.pid"),
             ));
             for address in &s.redis {
@@ -369,7 +384,7 @@ fn status(dir: &Path, as_json: bool) -> Result<()> {
 fn drills_report(log: &Path, when: &str) -> Result<()> {
     let text =
         std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
-    let drills = text.lines().filter(|l| l.starts_with("drill=")).count();
+    let drills = drill::lines(&text).count();
     if drills == 0 {
         bail!("no `drill=` line in {}: did the drills run?", log.display());
     }
@@ -389,11 +404,26 @@ fn drills_report(log: &Path, when: &str) -> Result<()> {
         machine = machine(),
         secs = run.as_secs(),
         profile = drill::profile(),
-        table = drill::table(&text),
+        table = drill::table(&text, true),
     );
     let out = tools::workspace_root().join("docs/ha-drills.md");
     std::fs::write(&out, page).with_context(|| format!("writing {}", out.display()))?;
     println!("{drills} drills written to {}", out.display());
+    // The README's summary, between its markers.
+    let readme_path = tools::workspace_root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path)?;
+    let (begin, end) = ("<!-- drills:begin -->\n", "<!-- drills:end -->");
+    let (Some(from), Some(to)) = (readme.find(begin), readme.find(end)) else {
+        bail!("README.md lacks the {begin:?} and {end:?} markers");
+    };
+    let summary = drill::table(&text, false);
+    let updated = format!(
+        "{}{summary}{}",
+        &readme[..from + begin.len()],
+        &readme[to..]
+    );
+    std::fs::write(&readme_path, updated)?;
+    println!("and their summary to README.md");
     Ok(())
 }
 
