@@ -24,10 +24,11 @@ use crate::{http, tools};
 
 pub const PODS: usize = 3;
 
-/// How long a pod's sidecar drains at SIGTERM: long enough for the
-/// balancer to take the pod out (2 failed checks 0.5 s apart) and for its
-/// filter to hand over what it holds (it sends every 0.5 s).
-const DRAIN: (&str, &str) = ("SENTINEL_DRAIN_MS", "3000");
+/// How long a pod's sidecar drains at SIGTERM (the sidecar's default):
+/// the balancer takes the pod out within about 1.5 s (2 failed checks
+/// 0.5 s apart), its Envoy goes 1 s later once its filter has handed over
+/// what it holds (it sends every 0.5 s), and the sidecar outlives it.
+const DRAIN: (&str, &str) = ("SENTINEL_DRAIN_MS", "5000");
 
 #[derive(Debug, Clone)]
 pub struct PodPorts {
@@ -113,6 +114,38 @@ pub struct Pod {
     pub envoy: Envoy,
 }
 
+impl Pod {
+    /// Waits until the pod's Envoy has no request open and its filter has
+    /// had every judged request's event acknowledged by the sidecar (one
+    /// event per request); the seconds it took. Gives up after `patience`.
+    pub fn wait_events_handed_over(&self, patience: Duration) -> Result<f64> {
+        let started = std::time::Instant::now();
+        loop {
+            let stats = http::client()
+                .get(self.envoy.admin_url("/stats"))
+                .send()?
+                .text()?;
+            let stat = |name: &str| {
+                stats
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            let open = stat("http.ingress.downstream_rq_active");
+            let judged = stat("http.ingress.downstream_rq_completed");
+            let handed_over = stat("wasmcustom.sentinel_events_sent_total");
+            if open == 0 && handed_over >= judged {
+                return Ok(started.elapsed().as_secs_f64());
+            }
+            if started.elapsed() > patience {
+                bail!("{handed_over} events handed over for {judged} requests after {patience:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 /// The front Envoy.
 pub struct Lb {
     pub port: u16,
@@ -128,31 +161,37 @@ impl Lb {
     /// The pods the balancer sends to now: health-checked and not ejected,
     /// as `(pod envoy port, healthy)` from its admin `/clusters`.
     pub fn pods_healthy(&self) -> Result<Vec<(u16, bool)>> {
-        let url = format!("http://127.0.0.1:{}/clusters?format=json", self.admin_port);
-        let clusters: Value = http::client().get(url).send()?.json()?;
-        let mut out = Vec::new();
-        for cluster in clusters["cluster_statuses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if cluster["name"] != "pods" {
-                continue;
-            }
-            for host in cluster["host_statuses"].as_array().into_iter().flatten() {
-                let port = host["address"]["socket_address"]["port_value"]
-                    .as_u64()
-                    .unwrap_or(0) as u16;
-                let status = &host["health_status"];
-                let failed = ["failed_active_health_check", "failed_outlier_check"]
-                    .iter()
-                    .any(|flag| status[flag] == true);
-                let healthy = status["eds_health_status"] == "HEALTHY" && !failed;
-                out.push((port, healthy));
-            }
-        }
-        Ok(out)
+        pods_healthy(self.admin_port)
     }
+}
+
+/// [`Lb::pods_healthy`] of the balancer whose admin is on `admin_port`
+/// (for a thread of its own).
+pub fn pods_healthy(admin_port: u16) -> Result<Vec<(u16, bool)>> {
+    let url = format!("http://127.0.0.1:{admin_port}/clusters?format=json");
+    let clusters: Value = http::client().get(url).send()?.json()?;
+    let mut out = Vec::new();
+    for cluster in clusters["cluster_statuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if cluster["name"] != "pods" {
+            continue;
+        }
+        for host in cluster["host_statuses"].as_array().into_iter().flatten() {
+            let port = host["address"]["socket_address"]["port_value"]
+                .as_u64()
+                .unwrap_or(0) as u16;
+            let status = &host["health_status"];
+            let failed = ["failed_active_health_check", "failed_outlier_check"]
+                .iter()
+                .any(|flag| status[flag] == true);
+            let healthy = status["eds_health_status"] == "HEALTHY" && !failed;
+            out.push((port, healthy));
+        }
+    }
+    Ok(out)
 }
 
 /// A running HA stack. Dropping it stops every process, the balancer first.
@@ -259,6 +298,12 @@ impl HaStack {
         };
         pod.envoy.proc.stop(Duration::from_secs(10))?;
         pod.sidecar.proc.stop(Duration::from_secs(10))?;
+        // The previous run's log is kept, as the sidecar's is.
+        let log = pod.dir.join("envoy.log");
+        let _ = std::fs::rename(
+            &log,
+            pod.dir.join(format!("envoy-{}.log", pod.envoy.proc.pid)),
+        );
         let config = pod.envoy.config.clone();
         pod.envoy = Envoy::start(&pod.dir, "envoy", config)?;
         pod.sidecar.restart(&[DRAIN])

@@ -4,12 +4,13 @@
 //! events (see `sentinel_stack::drill`). `just test` runs the short form
 //! (40 requests a second for 10 s); `just drills` the long one.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sentinel_stack::drill::{self, Figures};
-use sentinel_stack::ha::{HaPorts, HaStack};
+use sentinel_stack::ha::{self, HaPorts, HaStack};
 use sentinel_stack::load::{self, Tally};
 use sentinel_stack::postgres::Postgres;
 use sentinel_stack::tools;
@@ -113,14 +114,42 @@ fn start_drill(name: &str) -> (MutexGuard<'static, ()>, HaStack) {
     (serial, stack)
 }
 
+/// Watches pod `n` while it restarts, until `done`: how many times the
+/// balancer had it in rotation while its sidecar's `/ready` was not 200.
+fn watch_rejoin(stack: &HaStack, n: usize, done: Arc<AtomicBool>) -> JoinHandle<u64> {
+    let admin_port = stack.lb.admin_port;
+    let envoy_port = stack.pods[n].envoy.config.port;
+    let ready_url = stack.pods[n].sidecar.url("/ready");
+    std::thread::spawn(move || {
+        let client = sentinel_stack::http::client();
+        let mut early = 0;
+        while !done.load(Ordering::Relaxed) {
+            let in_rotation =
+                ha::pods_healthy(admin_port).is_ok_and(|pods| pods.contains(&(envoy_port, true)));
+            let ready = || {
+                client
+                    .get(&ready_url)
+                    .send()
+                    .is_ok_and(|r| r.status() == 200)
+            };
+            if in_rotation && !ready() {
+                early += 1;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        early
+    })
+}
+
 /// Drill 1, pod loss: kill -9 one pod's Envoy and sidecar mid-run.
 /// Expected: no attack slips through; failures only among the requests in
 /// flight on the killed pod (a POST it may have judged is not resent, and
 /// the load has at most 8 in flight, about a third of them on that pod);
 /// the pod leaves rotation within the health-check window (RTO) and
-/// rejoins only once its `/ready` is 200. RPO is not measured here: the
-/// events the killed Envoy had not yet handed to its sidecar were never
-/// acknowledged, and die with it (printed as `unacked_events_lost`).
+/// rejoins only once its `/ready` is 200 (watched all through the
+/// restart). RPO is not measured here: the events the killed Envoy had not
+/// yet handed to its sidecar were never acknowledged, and die with it
+/// (printed as `unacked_events_lost`).
 #[test]
 fn pod_loss() {
     let (_serial, mut stack) = start_drill("drill-pod-loss");
@@ -134,10 +163,14 @@ fn pod_loss() {
     let tally = run.join().expect("the load ran");
     let down = killed_at.elapsed().as_secs_f64();
     let restarted = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let watch = watch_rejoin(&stack, 1, Arc::clone(&done));
     stack.restart_pod(1).expect("the pod restarts");
     let restart_s = restarted.elapsed().as_secs_f64();
     until_pod(&stack, victim, true, Duration::from_secs(60));
     let rejoined = restarted.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let early = watch.join().expect("the watch ran");
     let stored = events_settled(&stack.postgres, tally.sent, Duration::from_secs(3));
     let mut line = figures("pod-loss", &tally)
         .note("pod_down_s", format!("{down:.1}"))
@@ -147,6 +180,7 @@ fn pod_loss() {
     line.rto_s = Some(out);
     println!("{line}");
     assert_ran(&tally, planned);
+    assert_eq!(early, 0, "in rotation before its /ready answered 200");
     assert!(
         tally.failed <= 8,
         "{} failures, more than the requests in flight: {:?}",
@@ -291,7 +325,8 @@ fn sidecar_loss() {
 
 /// Drill 5, rolling restart: each pod in turn leaves the rotation (its
 /// sidecar drains at SIGTERM, `/ready` 503, as a terminating pod's does),
-/// is restarted, and the next one goes only once it is back, as a rollout
+/// its Envoy stops once its filter has handed over its events, the pod is
+/// restarted, and the next one goes only once it is back, as a rollout
 /// under a `minAvailable: 2` budget would. Expected: zero failed requests
 /// and no event lost (RPO 0). No outage, so no RTO.
 #[test]
@@ -299,6 +334,7 @@ fn rolling_restart() {
     let (_serial, mut stack) = start_drill("drill-rolling");
     let (run, planned) = start_load(&stack, 2);
     let started = Instant::now();
+    let mut slowest_handover: f64 = 0.0;
     for n in 0..stack.pods.len() {
         let port = stack.pods[n].envoy.config.port;
         // SIGTERM: the sidecar drains (`/ready` 503, events still taken).
@@ -306,14 +342,21 @@ fn rolling_restart() {
         until_pod(&stack, port, false, Duration::from_secs(10));
         // What the pod still has in flight finishes, and its filter hands
         // over the last events, before its Envoy goes.
-        std::thread::sleep(Duration::from_secs(1));
+        // Its Envoy goes once its filter has handed over every event (a
+        // preStop hook's job in Kubernetes).
+        let handover = stack.pods[n]
+            .wait_events_handed_over(Duration::from_secs(4))
+            .expect("the pod's Envoy answers");
+        slowest_handover = slowest_handover.max(handover);
         stack.restart_pod(n).expect("the pod restarts");
         until_pod(&stack, port, true, Duration::from_secs(30));
     }
     let rolled = started.elapsed().as_secs_f64();
     let tally = run.join().expect("the load ran");
     let stored = events_settled(&stack.postgres, tally.sent, QUIET);
-    let mut line = figures("rolling-restart", &tally).note("rollout_s", format!("{rolled:.1}"));
+    let mut line = figures("rolling-restart", &tally)
+        .note("rollout_s", format!("{rolled:.1}"))
+        .note("slowest_event_handover_s", format!("{slowest_handover:.1}"));
     line.rpo_events = Some(tally.sent as i64 - stored as i64);
     println!("{line}");
     assert_ran(&tally, planned);

@@ -48,14 +48,11 @@ async fn dump(args: &BackupArgs, pg_dump: &Path) -> anyhow::Result<Manifest> {
     let tables = manifest::checksums(&tx).await?;
 
     let file = args.out.join(DUMP_FILE);
-    let out = tokio::process::Command::new(pg_dump)
+    let out = super::pg_command(pg_dump, &args.database_url)
         .arg("--format=custom")
         .arg(format!("--snapshot={snapshot}"))
         .arg("--file")
         .arg(&file)
-        .arg("--dbname")
-        .arg(&args.database_url)
-        .kill_on_drop(true)
         .output()
         .await
         .with_context(|| format!("cannot run {}", pg_dump.display()))?;

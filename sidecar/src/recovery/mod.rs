@@ -58,6 +58,25 @@ async fn snapshot(
         .context("cannot start a read-only snapshot transaction")
 }
 
+/// `pg_dump` / `pg_restore` on `database_url`, the password (if the URL
+/// has one) moved to `PGPASSWORD`: a command line is visible to every user
+/// of the machine (`ps`), the environment is not.
+fn pg_command(program: &Path, database_url: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(program);
+    let mut target = database_url.to_string();
+    if let Ok(mut url) = reqwest::Url::parse(database_url) {
+        if let Some(password) = url.password().map(str::to_string) {
+            if url.set_password(None).is_ok() {
+                let decoded = percent_encoding::percent_decode_str(&password);
+                command.env("PGPASSWORD", decoded.decode_utf8_lossy().as_ref());
+                target = url.to_string();
+            }
+        }
+    }
+    command.arg("--dbname").arg(target).kill_on_drop(true);
+    command
+}
+
 /// A PostgreSQL client program (`pg_dump`, `pg_restore`): in `bin_dir`
 /// when given, else on PATH.
 fn program(name: &str, bin_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
@@ -122,6 +141,34 @@ mod tests {
         std::fs::create_dir_all(&dir.0).expect("mkdir");
         let err = program("pg_dump", Some(&dir.0)).expect_err("empty folder");
         assert!(format!("{err}").contains("PG_BIN_DIR"), "{err}");
+    }
+
+    #[test]
+    fn passwords_stay_off_the_command_line() {
+        let command = pg_command(
+            Path::new("pg_dump"),
+            "postgres://sentinel:p%40ss@db.example:5432/sentinel",
+        );
+        let command = command.as_std();
+        let args: Vec<String> = command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            ["--dbname", "postgres://sentinel@db.example:5432/sentinel"]
+        );
+        let password = command
+            .get_envs()
+            .find(|(k, _)| *k == "PGPASSWORD")
+            .and_then(|(_, v)| v);
+        assert_eq!(password, Some(std::ffi::OsStr::new("p@ss")));
+
+        // Forms a URL parser cannot take are passed on as they are.
+        let several = "postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write";
+        let command = pg_command(Path::new("pg_dump"), several);
+        let last = command.as_std().get_args().last().map(|a| a.to_owned());
+        assert_eq!(last.as_deref(), Some(std::ffi::OsStr::new(several)));
     }
 
     #[test]

@@ -57,12 +57,9 @@ async fn restore(
         );
     }
 
-    let out = tokio::process::Command::new(pg_restore)
+    let out = super::pg_command(pg_restore, &args.database_url)
         .args(["--exit-on-error", "--single-transaction", "--no-owner"])
-        .arg("--dbname")
-        .arg(&args.database_url)
         .arg(dump)
-        .kill_on_drop(true)
         .output()
         .await
         .with_context(|| format!("cannot run {}", pg_restore.display()))?;
