@@ -115,11 +115,14 @@ pub struct Pod {
 }
 
 impl Pod {
-    /// Waits until the pod's Envoy has no request open and its filter has
-    /// had every judged request's event acknowledged by the sidecar (one
-    /// event per request); the seconds it took. Gives up after `patience`.
+    /// Waits until the pod's Envoy has had no new request for a second,
+    /// has none open, and its filter has had every judged request's event
+    /// acknowledged by the sidecar (one event per request); the seconds it
+    /// took. Gives up after `patience`.
     pub fn wait_events_handed_over(&self, patience: Duration) -> Result<f64> {
+        const QUIET: Duration = Duration::from_secs(1);
         let started = std::time::Instant::now();
+        let (mut last_judged, mut since) = (u64::MAX, started);
         loop {
             let stats = http::client()
                 .get(self.envoy.admin_url("/stats"))
@@ -135,7 +138,10 @@ impl Pod {
             let open = stat("http.ingress.downstream_rq_active");
             let judged = stat("http.ingress.downstream_rq_completed");
             let handed_over = stat("wasmcustom.sentinel_events_sent_total");
-            if open == 0 && handed_over >= judged {
+            if judged != last_judged {
+                (last_judged, since) = (judged, std::time::Instant::now());
+            }
+            if open == 0 && handed_over >= judged && since.elapsed() >= QUIET {
                 return Ok(started.elapsed().as_secs_f64());
             }
             if started.elapsed() > patience {
@@ -156,6 +162,17 @@ pub struct Lb {
 impl Lb {
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// A counter of the balancer's `/stats` (0 when absent).
+    pub fn stat(&self, name: &str) -> Result<u64> {
+        let url = format!("http://127.0.0.1:{}/stats?filter=^{name}$", self.admin_port);
+        let text = http::client().get(url).send()?.text()?;
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0))
     }
 
     /// The pods the balancer sends to now: health-checked and not ejected,

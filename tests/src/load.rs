@@ -77,22 +77,32 @@ fn send_share(url: &str, w: u64, total: u64, rate: u32, started: Instant) -> Tal
         let body = json!({"model": "demo", "messages": [
             {"role": "user", "content": if attack { ATTACK } else { BENIGN }}]});
         // A key per request: the drills count answers, not quarantines.
-        let status = client
+        let response = client
             .post(url)
             .header("content-type", "application/json")
             .header("x-api-key", format!("sk-load-{i}"))
             .body(body.to_string())
-            .send()
-            .map(|r| r.status());
+            .send();
         tally.sent += 1;
+        let status = response.as_ref().map(|r| r.status());
         match (attack, status) {
             (true, Ok(StatusCode::FORBIDDEN)) => tally.blocked += 1,
             (false, Ok(StatusCode::OK)) => {}
             (true, Ok(StatusCode::OK)) => tally.slipped += 1,
-            (_, outcome) => {
+            (_, _) => {
                 tally.failed += 1;
                 if tally.examples.len() < 5 {
-                    tally.examples.push(format!("request {i}: {outcome:?}"));
+                    // Who answered and why: the body says (Envoy's own
+                    // errors name the reset reason).
+                    let answer = match response {
+                        Ok(r) => {
+                            let status = r.status();
+                            let body = r.text().unwrap_or_default();
+                            format!("{status} {}", body.chars().take(160).collect::<String>())
+                        }
+                        Err(e) => e.to_string(),
+                    };
+                    tally.examples.push(format!("request {i}: {answer}"));
                 }
             }
         }

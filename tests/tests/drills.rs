@@ -342,8 +342,9 @@ fn rolling_restart() {
         until_pod(&stack, port, false, Duration::from_secs(10));
         // What the pod still has in flight finishes, and its filter hands
         // over the last events, before its Envoy goes.
-        // Its Envoy goes once its filter has handed over every event (a
-        // preStop hook's job in Kubernetes).
+        // Its Envoy goes once no request has come for a second and its
+        // filter has handed over every event (a preStop hook's job in
+        // Kubernetes), well within the sidecar's 5 s drain.
         let handover = stack.pods[n]
             .wait_events_handed_over(Duration::from_secs(4))
             .expect("the pod's Envoy answers");
@@ -354,9 +355,15 @@ fn rolling_restart() {
     let rolled = started.elapsed().as_secs_f64();
     let tally = run.join().expect("the load ran");
     let stored = events_settled(&stack.postgres, tally.sent, QUIET);
+    let lb_stat = |name: &str| stack.lb.stat(name).expect("balancer stats");
     let mut line = figures("rolling-restart", &tally)
         .note("rollout_s", format!("{rolled:.1}"))
-        .note("slowest_event_handover_s", format!("{slowest_handover:.1}"));
+        .note("slowest_event_handover_s", format!("{slowest_handover:.1}"))
+        .note("lb_panics", lb_stat("cluster.pods.lb_healthy_panic"))
+        .note(
+            "lb_ejections",
+            lb_stat("cluster.pods.outlier_detection.ejections_enforced_total"),
+        );
     line.rpo_events = Some(tally.sent as i64 - stored as i64);
     println!("{line}");
     assert_ran(&tally, planned);
