@@ -55,6 +55,16 @@ pub fn envoy() -> Result<PathBuf> {
     existing("envoy", path, "run `just setup`")
 }
 
+/// A program that `just setup` installs in the project's virtualenv
+/// (`kubectl`, `kubernetes-validate`).
+pub fn venv(program: &str) -> Result<PathBuf> {
+    existing(
+        program,
+        workspace_root().join(".venv/bin").join(program),
+        "run `just setup`",
+    )
+}
+
 /// The filter, built for wasm32-wasip1 in release mode.
 pub fn wasm() -> Result<PathBuf> {
     let path = from_env_or(

@@ -1,0 +1,293 @@
+//! The Kubernetes manifests, checked offline: every overlay in
+//! `k8s/overlays/` renders with `kubectl kustomize`, its objects validate
+//! against the Kubernetes schemas (`kubernetes-validate --strict`), and the
+//! invariants that matter hold: the disruption budget covers the workload
+//! and leaves room to drain, the sidecar's probes reach paths the real
+//! sidecar serves, the filter accepts the policy in the WasmPlugin, images
+//! are pinned, and nothing runs as root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sentinel_stack::ports::free_port;
+use sentinel_stack::sidecar::Sidecar;
+use sentinel_stack::{http, tools};
+use serde::Deserialize;
+use serde_json::Value;
+
+fn overlays() -> Vec<PathBuf> {
+    let root = tools::workspace_root().join("k8s/overlays");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("k8s/overlays exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("kustomization.yaml").exists())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "no overlay in {}", root.display());
+    found
+}
+
+/// `kubectl kustomize` of `overlay`, as YAML.
+fn render(overlay: &Path) -> String {
+    let kubectl = tools::venv("kubectl").expect("kubectl");
+    let out = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(overlay)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "{} does not render: {}",
+        overlay.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 YAML")
+}
+
+fn objects(yaml: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(yaml)
+        .map(|doc| Value::deserialize(doc).expect("a YAML document"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    objects.iter().filter(|o| o["kind"] == kind).collect()
+}
+
+/// The pod template of a workload object, if it has one.
+fn pod_spec(object: &Value) -> Option<&Value> {
+    match object["kind"].as_str()? {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" => Some(&object["spec"]["template"]),
+        "CronJob" => Some(&object["spec"]["jobTemplate"]["spec"]["template"]),
+        _ => None,
+    }
+}
+
+fn name(object: &Value) -> String {
+    format!(
+        "{}/{}",
+        object["kind"].as_str().unwrap_or("?"),
+        object["metadata"]["name"].as_str().unwrap_or("?")
+    )
+}
+
+#[test]
+fn every_overlay_renders_and_validates() {
+    let dir = tools::test_dir("k8s-validate");
+    for overlay in overlays() {
+        let yaml = render(&overlay);
+        let file = dir.join(format!(
+            "{}.yaml",
+            overlay.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        ));
+        std::fs::write(&file, &yaml).expect("write the rendering");
+        let out = Command::new(tools::venv("kubernetes-validate").expect("installed"))
+            .args(["--strict", "--quiet"])
+            .arg(&file)
+            .output()
+            .expect("kubernetes-validate runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && !report.contains("ERROR"),
+            "{} fails validation:\n{report}{}",
+            overlay.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            objects(&yaml).len() >= 5,
+            "{}: too few objects",
+            overlay.display()
+        );
+    }
+}
+
+/// Every PodDisruptionBudget selects a workload's pods and lets at least
+/// one of them go: `minAvailable` below its replicas (and the HPA's floor).
+#[test]
+fn disruption_budgets_cover_their_workloads() {
+    for overlay in overlays() {
+        let all = objects(&render(&overlay));
+        let budgets = of_kind(&all, "PodDisruptionBudget");
+        assert!(!budgets.is_empty(), "{}: no PDB", overlay.display());
+        for pdb in budgets {
+            let wanted = pdb["spec"]["selector"]["matchLabels"]
+                .as_object()
+                .expect("matchLabels");
+            let workload = all
+                .iter()
+                .filter(|o| pod_spec(o).is_some())
+                .find(|o| {
+                    let labels = &pod_spec(o).expect("pods")["metadata"]["labels"];
+                    wanted.iter().all(|(k, v)| &labels[k] == v)
+                })
+                .unwrap_or_else(|| panic!("{} selects no workload's pods", name(pdb)));
+            let replicas = workload["spec"]["replicas"].as_u64().unwrap_or(1);
+            let floor = of_kind(&all, "HorizontalPodAutoscaler")
+                .into_iter()
+                .find(|h| h["spec"]["scaleTargetRef"]["name"] == workload["metadata"]["name"])
+                .and_then(|h| h["spec"]["minReplicas"].as_u64())
+                .unwrap_or(replicas);
+            if let Some(min) = pdb["spec"]["minAvailable"].as_u64() {
+                assert!(
+                    min < replicas.min(floor),
+                    "{}: minAvailable {min} leaves no pod to drain of {replicas} ({})",
+                    name(pdb),
+                    name(workload)
+                );
+            }
+        }
+    }
+}
+
+/// The sidecar container's probes and port, as the manifests give them.
+struct Probes {
+    port: u16,
+    paths: Vec<String>,
+}
+
+fn sidecar_probes(all: &[Value]) -> Vec<Probes> {
+    let mut found = Vec::new();
+    for spec in all.iter().filter_map(pod_spec) {
+        let containers = spec["spec"]["containers"].as_array().into_iter().flatten();
+        for c in containers.filter(|c| c["name"] == "sentinel-sidecar") {
+            let port_of = |named: &Value| -> u16 {
+                match named {
+                    Value::Number(n) => n.as_u64().unwrap_or(0) as u16,
+                    Value::String(s) => c["ports"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|p| p["name"] == s.as_str())
+                        .and_then(|p| p["containerPort"].as_u64())
+                        .unwrap_or(0) as u16,
+                    _ => 0,
+                }
+            };
+            let mut ports = Vec::new();
+            let mut paths = Vec::new();
+            for probe in ["livenessProbe", "readinessProbe", "startupProbe"] {
+                let get = &c[probe]["httpGet"];
+                assert!(get.is_object(), "the sidecar has no HTTP {probe}");
+                ports.push(port_of(&get["port"]));
+                paths.push(get["path"].as_str().unwrap_or_default().to_string());
+            }
+            ports.dedup();
+            assert_eq!(ports.len(), 1, "probes on several ports: {ports:?}");
+            let listen = c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|e| e["name"] == "SENTINEL_LISTEN")
+                .and_then(|e| e["value"].as_str())
+                .expect("SENTINEL_LISTEN is set");
+            assert_eq!(
+                listen.rsplit(':').next().and_then(|p| p.parse().ok()),
+                Some(ports[0]),
+                "the probes' port is not where the sidecar listens ({listen})"
+            );
+            assert!(
+                !listen.starts_with("127."),
+                "the kubelet cannot reach a sidecar on loopback ({listen})"
+            );
+            found.push(Probes {
+                port: ports[0],
+                paths,
+            });
+        }
+    }
+    found
+}
+
+/// The probes' paths answer on the real sidecar (200 or 503, never 404),
+/// started as the manifests configure it.
+#[test]
+fn sidecar_probes_reach_what_the_sidecar_serves() {
+    let mut probes = Vec::new();
+    for overlay in overlays() {
+        let found = sidecar_probes(&objects(&render(&overlay)));
+        assert!(!found.is_empty(), "{}: no sidecar", overlay.display());
+        probes.extend(found);
+    }
+    let dir = tools::test_dir("k8s-probes");
+    // Stores that do not answer: the probes must work without them.
+    let sidecar = Sidecar::start(
+        &dir,
+        "debug",
+        free_port(),
+        &["redis://127.0.0.1:1".to_string()],
+        "postgres://postgres@127.0.0.1:1/sentinel",
+    )
+    .expect("the sidecar starts");
+    let client = http::client();
+    for probe in probes {
+        assert_eq!(probe.port, 8080, "the sidecar's port in the manifests");
+        for path in &probe.paths {
+            let status = client
+                .get(sidecar.url(path))
+                .send()
+                .expect("the sidecar answers")
+                .status();
+            assert!(
+                status == 200 || status == 503,
+                "probe path {path} answers {status}"
+            );
+        }
+    }
+}
+
+/// The policy in every WasmPlugin is one the filter accepts.
+#[test]
+fn plugin_config_is_a_policy_the_filter_accepts() {
+    let mut checked = 0;
+    for overlay in overlays() {
+        for plugin in of_kind(&objects(&render(&overlay)), "WasmPlugin") {
+            let config = plugin["spec"]["pluginConfig"].to_string();
+            if let Err(e) = sentinel_filter::policy::Policy::parse(config.as_bytes()) {
+                panic!("{} in {}: {e}", name(plugin), overlay.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no WasmPlugin checked");
+}
+
+/// Images carry an exact tag or a digest, and no container may run as
+/// root: `runAsNonRoot` set (on the container or its pod) and no user 0.
+#[test]
+fn images_are_pinned_and_nothing_runs_as_root() {
+    for overlay in overlays() {
+        let all = objects(&render(&overlay));
+        for object in &all {
+            let Some(template) = pod_spec(object) else {
+                continue;
+            };
+            let pod = &template["spec"]["securityContext"];
+            let containers = ["initContainers", "containers"]
+                .iter()
+                .flat_map(|k| template["spec"][k].as_array().into_iter().flatten());
+            for c in containers {
+                let image = c["image"].as_str().unwrap_or_default();
+                let pinned = image.contains("@sha256:")
+                    || image
+                        .rsplit_once(':')
+                        .is_some_and(|(_, tag)| !tag.contains('/') && tag != "latest");
+                assert!(pinned, "{}: image {image:?} is not pinned", name(object));
+                let context = &c["securityContext"];
+                let non_root = context["runAsNonRoot"]
+                    .as_bool()
+                    .or(pod["runAsNonRoot"].as_bool());
+                assert_eq!(
+                    non_root,
+                    Some(true),
+                    "{}: container {} may run as root",
+                    name(object),
+                    c["name"]
+                );
+                for user in [&context["runAsUser"], &pod["runAsUser"]] {
+                    assert_ne!(user.as_u64(), Some(0), "{}: runs as user 0", name(object));
+                }
+            }
+        }
+    }
+}
