@@ -46,6 +46,7 @@ pub async fn ingest(
                 AppendError::Io(e) => ApiError::Internal(format!("cannot spool events: {e}")),
             })?;
     }
+    state.metrics.events_ingested.inc_by(accepted as u64);
     // Shared state after the ack is certain; never holds the ack up.
     if !updates.is_empty() {
         let shared = Arc::clone(&state.shared);

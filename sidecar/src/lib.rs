@@ -4,7 +4,7 @@
 //! - [`config`]: command line (`serve`, `scan`, `eval`, `migrate`,
 //!   `backup`, `restore`, `rebuild-state`) with environment fallbacks.
 //! - [`server`]: HTTP service state, routes, `run` (listener + shutdown given).
-//! - [`health`]: `/health` and `/ready` probes.
+//! - [`health`]: `/health` and `/ready` probes; [`metrics`]: `/metrics`.
 //! - [`api`]: `POST /v1/scan`.
 //! - [`ingest`]: `POST /v1/events` (loopback only) into the spool.
 //! - [`events`]: the decision event (docs/events.md) and its validation.
@@ -42,6 +42,7 @@ pub mod health;
 pub mod incident;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
 pub mod migrate;
 pub mod policy;
 pub mod readiness;

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use crate::config::ServeConfig;
 use crate::error::ApiError;
 use crate::export::Exporter;
+use crate::metrics::Metrics;
 use crate::policy::PolicyCell;
 use crate::readiness::Readiness;
 use crate::spool::Spool;
@@ -26,7 +27,7 @@ use crate::state::{QuarantineRule, RedisState};
 use crate::store::{Monitored, PostgresStore, RedisStore};
 use crate::sync::Snapshot;
 use crate::writer::Writer;
-use crate::{admin, api, events, health, ingest, logging, policy, shutdown, sync};
+use crate::{admin, api, events, health, ingest, logging, metrics, policy, shutdown, sync};
 
 pub struct AppState {
     pub readiness: Readiness,
@@ -45,6 +46,8 @@ pub struct AppState {
     pub last_state: tokio::sync::Mutex<Option<Snapshot>>,
     /// The newest policy version (see [`crate::policy`]).
     pub policy: Arc<PolicyCell>,
+    /// What `GET /metrics` reports.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -73,6 +76,7 @@ impl AppState {
             quarantine: QuarantineRule::default(),
             last_state: tokio::sync::Mutex::new(None),
             policy: Arc::new(PolicyCell::default()),
+            metrics: Metrics::default(),
         })
     }
 }
@@ -81,6 +85,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/v1/scan", post(api::scan))
         .route(
             "/v1/events",
@@ -137,7 +142,8 @@ pub async fn run(
         Arc::clone(&state.spool),
         PostgresStore::new(&config.database_url)?,
         Duration::from_millis(config.events.flush_interval_ms),
-    );
+    )
+    .counting(state.metrics.events_stored.clone());
     let (stop_writer, writer_stop) = watch::channel(false);
     let writer = tokio::spawn(writer.run(writer_stop.clone()));
     tokio::spawn(policy::follow(
@@ -447,5 +453,48 @@ mod tests {
         assert!(!server.is_finished(), "stopped before the drain was over");
         server.await.expect("joins").expect("clean stop");
         assert!(signalled.elapsed() >= Duration::from_millis(1500));
+    }
+
+    /// `/metrics` reports what happened (events acknowledged) and what is
+    /// (not ready while the engines load, stores down, spool bytes), in
+    /// the Prometheus text format.
+    #[tokio::test]
+    async fn metrics_report_events_readiness_and_stores() {
+        let dir = TempDir::new("server-metrics");
+        let state = Arc::new(state(Readiness::default(), &dir));
+        let body = batch(vec![event_json("m1"), event_json("m2")]);
+        let (status, _) = call_from(&state, LOCAL, "POST", "/v1/events", body).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let request = Request::builder()
+            .uri("/metrics")
+            .body(Body::empty())
+            .expect("request");
+        let response = router(Arc::clone(&state))
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+        };
+        assert_eq!(value("sentinel_sidecar_events_ingested_total"), 2.0);
+        assert_eq!(value("sentinel_sidecar_events_stored_total"), 0.0);
+        assert_eq!(
+            value("sentinel_sidecar_ready"),
+            0.0,
+            "engines still loading"
+        );
+        assert!(
+            value("sentinel_sidecar_spool_bytes") > 0.0,
+            "two events spooled"
+        );
+        assert_eq!(value("sentinel_sidecar_store_up{store=\"redis\"}"), 0.0);
+        assert_eq!(value("sentinel_sidecar_store_up{store=\"postgres\"}"), 0.0);
     }
 }

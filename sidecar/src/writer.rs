@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use deadpool_postgres::Object;
+use prometheus_client::metrics::counter::Counter;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::watch;
 
@@ -49,6 +50,8 @@ pub struct Writer {
     postgres: PostgresStore,
     interval: Duration,
     migrated: bool,
+    /// Counts the events inserted (`sentinel_sidecar_events_stored_total`).
+    stored: Counter,
 }
 
 impl Writer {
@@ -58,7 +61,14 @@ impl Writer {
             postgres,
             interval,
             migrated: false,
+            stored: Counter::default(),
         }
+    }
+
+    /// Counts inserted events into `stored` (the sidecar's metrics).
+    pub fn counting(mut self, stored: Counter) -> Self {
+        self.stored = stored;
+        self
     }
 
     /// Replays what an earlier run left at once, then flushes every interval
@@ -178,6 +188,7 @@ impl Writer {
                 "skipped torn or corrupt spool lines (unacknowledged writes)"
             );
         }
+        self.stored.inc_by(inserted);
         tracing::debug!(segment = segment.seq, inserted, "segment stored");
         Ok(())
     }

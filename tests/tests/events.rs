@@ -151,6 +151,22 @@ fn events_are_stored_exactly_once() {
     wait_until("the spool drained", || spooled(&sidecar.spool_dir) == 0);
     assert_eq!(stored(&postgres, "e"), 0);
 
+    // The sidecar's metrics count them: 101 acknowledged (the replayed
+    // batch too), 51 new rows stored.
+    let metrics = sentinel_stack::http::client()
+        .get(sidecar.url("/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("/metrics answers");
+    for (name, want) in [
+        ("sentinel_sidecar_events_ingested_total ", "101"),
+        ("sentinel_sidecar_events_stored_total ", "51"),
+        ("sentinel_sidecar_store_up{store=\"postgres\"} ", "1"),
+    ] {
+        let got = metrics.lines().find_map(|l| l.strip_prefix(name));
+        assert_eq!(got, Some(want), "{name}in:\n{metrics}");
+    }
+
     // The events migration is recorded and `migrate` finds nothing to do.
     assert_eq!(
         postgres

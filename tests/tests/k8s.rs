@@ -291,3 +291,87 @@ fn images_are_pinned_and_nothing_runs_as_root() {
         }
     }
 }
+
+/// The `sentinel_*` metric names in `text` (alert expressions, dashboard
+/// queries).
+fn metric_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("sentinel_") {
+        let name: String = rest[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        rest = &rest[at + name.len()..];
+        names.push(name);
+    }
+    names
+}
+
+/// Every metric the alerts and the dashboard query exists: the filter's
+/// counters (as Envoy exports them) or one the real sidecar's `/metrics`
+/// shows.
+#[test]
+fn alerts_and_dashboard_query_metrics_that_exist() {
+    use sentinel_filter::metrics as filter;
+    let dir = tools::test_dir("k8s-metrics");
+    let sidecar = Sidecar::start(
+        &dir,
+        "debug",
+        free_port(),
+        &["redis://127.0.0.1:1".to_string()],
+        "postgres://postgres@127.0.0.1:1/sentinel",
+    )
+    .expect("the sidecar starts");
+    let exposed = http::client()
+        .get(sidecar.url("/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("/metrics answers");
+    let mut known: Vec<String> = exposed
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(str::to_string)
+        .collect();
+    known.extend(
+        [
+            filter::REQUESTS,
+            filter::VERDICT_ALLOW,
+            filter::VERDICT_BLOCK,
+            filter::VERDICT_MONITOR,
+            filter::BODY_TOO_LARGE,
+            filter::QUARANTINED,
+            filter::RATE_LIMITED,
+            filter::STATE_PULL_FAILURES,
+            filter::EVENTS_SENT,
+            filter::EVENTS_DROPPED,
+            filter::EVENTS_FAILED_BATCHES,
+        ]
+        .map(str::to_string),
+    );
+    let mut queried = 0;
+    for overlay in overlays() {
+        let all = objects(&render(&overlay));
+        let texts = of_kind(&all, "PrometheusRule")
+            .into_iter()
+            .map(|rule| rule["spec"].to_string())
+            .chain(
+                of_kind(&all, "ConfigMap")
+                    .into_iter()
+                    .filter(|c| c["metadata"]["labels"]["grafana_dashboard"] == "1")
+                    .map(|c| c["data"].to_string()),
+            );
+        for text in texts {
+            for name in metric_names(&text) {
+                assert!(
+                    known.contains(&name),
+                    "{}: {name} is no metric the filter or the sidecar exports",
+                    overlay.display()
+                );
+                queried += 1;
+            }
+        }
+    }
+    assert!(queried > 0, "no alert or dashboard query checked");
+}
