@@ -3,8 +3,9 @@
 //! against the Kubernetes schemas (`kubernetes-validate --strict`), and the
 //! invariants that matter hold: the disruption budget covers the workload
 //! and leaves room to drain, the sidecar's probes reach paths the real
-//! sidecar serves, the filter accepts the policy in the WasmPlugin, images
-//! are pinned, and nothing runs as root.
+//! sidecar serves, the filter accepts every policy the overlays deploy,
+//! images are pinned, nothing runs as root, and the alerts and dashboard
+//! query metrics that exist.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -236,20 +237,66 @@ fn sidecar_probes_reach_what_the_sidecar_serves() {
     }
 }
 
-/// The policy in every WasmPlugin is one the filter accepts.
-#[test]
-fn plugin_config_is_a_policy_the_filter_accepts() {
-    let mut checked = 0;
-    for overlay in overlays() {
-        for plugin in of_kind(&objects(&render(&overlay)), "WasmPlugin") {
-            let config = plugin["spec"]["pluginConfig"].to_string();
-            if let Err(e) = sentinel_filter::policy::Policy::parse(config.as_bytes()) {
-                panic!("{} in {}: {e}", name(plugin), overlay.display());
+/// The wasm filters of an Envoy config: `http_filters` entries, wherever
+/// they are in `value` (an EnvoyFilter patch, a bootstrap).
+fn wasm_filters(value: &Value, found: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("name") == Some(&Value::from("envoy.filters.http.wasm")) {
+                found.push(value.clone());
             }
-            checked += 1;
+            map.values().for_each(|v| wasm_filters(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| wasm_filters(v, found)),
+        _ => {}
+    }
+}
+
+/// The policy of every filter the overlays deploy (a WasmPlugin's
+/// `pluginConfig`, an EnvoyFilter's or a bootstrap's wasm `configuration`)
+/// is one the filter accepts.
+#[test]
+fn policies_are_ones_the_filter_accepts() {
+    for overlay in overlays() {
+        let all = objects(&render(&overlay));
+        let mut policies: Vec<(String, String)> = of_kind(&all, "WasmPlugin")
+            .into_iter()
+            .map(|p| (name(p), p["spec"]["pluginConfig"].to_string()))
+            .collect();
+        let bootstraps = of_kind(&all, "ConfigMap").into_iter().flat_map(|c| {
+            let data = c["data"].as_object().cloned().unwrap_or_default();
+            data.into_iter()
+                .filter(|(key, _)| key.ends_with(".yaml"))
+                .filter_map(|(_, text)| serde_yaml_ng::from_str::<Value>(text.as_str()?).ok())
+                .map(move |doc| (name(c), doc))
+                .collect::<Vec<_>>()
+        });
+        let configs = of_kind(&all, "EnvoyFilter")
+            .into_iter()
+            .map(|f| (name(f), f["spec"].clone()))
+            .chain(bootstraps);
+        for (owner, config) in configs {
+            let mut filters = Vec::new();
+            wasm_filters(&config, &mut filters);
+            for filter in filters {
+                let config = &filter["typed_config"]["config"];
+                assert_eq!(
+                    config["allow_on_headers_stop_iteration"], true,
+                    "{owner}: headers may reach the app before the verdict"
+                );
+                let policy = config["configuration"]["value"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{owner}: a wasm filter without a policy"));
+                policies.push((owner.clone(), policy.to_string()));
+            }
+        }
+        assert!(!policies.is_empty(), "{}: no filter", overlay.display());
+        for (owner, policy) in policies {
+            if let Err(e) = sentinel_filter::policy::Policy::parse(policy.as_bytes()) {
+                panic!("{owner} in {}: {e}", overlay.display());
+            }
         }
     }
-    assert!(checked > 0, "no WasmPlugin checked");
 }
 
 /// Images carry an exact tag or a digest, and no container may run as
