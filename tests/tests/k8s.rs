@@ -422,3 +422,48 @@ fn alerts_and_dashboard_query_metrics_that_exist() {
     }
     assert!(queried > 0, "no alert or dashboard query checked");
 }
+
+/// The custom resources (Istio, Prometheus Operator) of every overlay
+/// validate against their schemas in `k8s/schemas/` (source versions in
+/// the files; `scripts/crd-schemas.py` writes them). Kinds without a schema
+/// there are listed in the README.
+#[test]
+fn custom_resources_validate_against_their_schemas() {
+    let schemas = tools::workspace_root().join("k8s/schemas");
+    let mut checked = 0;
+    for overlay in overlays() {
+        for object in objects(&render(&overlay)) {
+            let (Some(kind), Some(api)) = (object["kind"].as_str(), object["apiVersion"].as_str())
+            else {
+                continue;
+            };
+            let Some((group, version)) = api.split_once('/') else {
+                continue;
+            };
+            let file = schemas.join(format!(
+                "{}-{}-{version}.json",
+                kind.to_lowercase(),
+                group.replace('.', "-")
+            ));
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let schema: Value = serde_json::from_str(&text).expect("a JSON schema");
+            let validator = jsonschema::validator_for(&schema)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let errors: Vec<String> = validator
+                .iter_errors(&object)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .take(5)
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{} in {}: {errors:#?}",
+                name(&object),
+                overlay.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} custom resources checked");
+}
