@@ -220,55 +220,49 @@ impl std::fmt::Debug for MigrateArgs {
     }
 }
 
+/// The database a PostgreSQL client program (`pg_dump`, `pg_restore`)
+/// works on, and where that program is.
 // No Debug derive: the URL may carry a password.
 #[derive(Args)]
-pub struct BackupArgs {
-    /// Postgres connection string of the database to back up.
+pub struct PgToolArgs {
+    /// Postgres connection string.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
+
+    /// Folder of pg_dump and pg_restore (default: found on PATH).
+    #[arg(long, env = "PG_BIN_DIR", value_name = "DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for PgToolArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgToolArgs")
+            .field("pg_bin_dir", &self.pg_bin_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The database to back up.
+    #[command(flatten)]
+    pub pg: PgToolArgs,
 
     /// Folder for the dump and its manifest (created if missing; one that
     /// already holds a backup is refused).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-
-    /// Folder of pg_dump (default: found on PATH).
-    #[arg(long, env = "PG_BIN_DIR", value_name = "DIR")]
-    pub pg_bin_dir: Option<PathBuf>,
 }
 
-impl std::fmt::Debug for BackupArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackupArgs")
-            .field("out", &self.out)
-            .field("pg_bin_dir", &self.pg_bin_dir)
-            .finish_non_exhaustive()
-    }
-}
-
-// No Debug derive: the URL may carry a password.
-#[derive(Args)]
+#[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// Folder of a backup (its manifest and dump).
     #[arg(long, value_name = "DIR")]
     pub from: PathBuf,
 
-    /// Postgres connection string of a fresh, empty database.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    pub database_url: String,
-
-    /// Folder of pg_restore (default: found on PATH).
-    #[arg(long, env = "PG_BIN_DIR", value_name = "DIR")]
-    pub pg_bin_dir: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for RestoreArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RestoreArgs")
-            .field("from", &self.from)
-            .field("pg_bin_dir", &self.pg_bin_dir)
-            .finish_non_exhaustive()
-    }
+    /// A fresh, empty database to restore into.
+    #[command(flatten)]
+    pub pg: PgToolArgs,
 }
 
 // No Debug derive: the URLs may carry passwords.
@@ -554,7 +548,7 @@ mod tests {
         };
         assert_eq!(args.out, PathBuf::from("/backups/b1"));
         assert_eq!(
-            args.pg_bin_dir,
+            args.pg.pg_bin_dir,
             Some(PathBuf::from("/usr/lib/postgresql/15/bin"))
         );
 

@@ -255,13 +255,19 @@ mod tests {
             .body(body.into())
             .expect("valid request");
         request.extensions_mut().insert(ConnectInfo(peer));
+        let (status, bytes) = respond(state, request).await;
+        (status, serde_json::from_slice(&bytes).expect("JSON body"))
+    }
+
+    /// The router's answer to `request`: status and body bytes.
+    async fn respond(state: &Arc<AppState>, request: Request<Body>) -> (StatusCode, Vec<u8>) {
         let response = router(Arc::clone(state))
             .oneshot(request)
             .await
             .expect("router is infallible");
         let status = response.status();
         let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
-        (status, serde_json::from_slice(&bytes).expect("JSON body"))
+        (status, bytes.to_vec())
     }
 
     async fn call(state: AppState, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
@@ -470,13 +476,9 @@ mod tests {
             .uri("/metrics")
             .body(Body::empty())
             .expect("request");
-        let response = router(Arc::clone(&state))
-            .oneshot(request)
-            .await
-            .expect("router is infallible");
-        assert_eq!(response.status(), StatusCode::OK);
-        let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
-        let text = String::from_utf8(bytes.to_vec()).expect("UTF-8");
+        let (status, bytes) = respond(&state, request).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = String::from_utf8(bytes).expect("UTF-8");
         let value = |name: &str| -> f64 {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))

@@ -200,6 +200,19 @@ fn sidecar_probes(all: &[Value]) -> Vec<Probes> {
     found
 }
 
+/// The real sidecar, with stores that do not answer: what the manifests
+/// point at (probes, metrics) must be there without them.
+fn sidecar_without_stores(name: &str) -> Sidecar {
+    Sidecar::start(
+        &tools::test_dir(name),
+        "debug",
+        free_port(),
+        &["redis://127.0.0.1:1".to_string()],
+        "postgres://postgres@127.0.0.1:1/sentinel",
+    )
+    .expect("the sidecar starts")
+}
+
 /// The probes' paths answer on the real sidecar (200 or 503, never 404),
 /// started as the manifests configure it.
 #[test]
@@ -210,16 +223,7 @@ fn sidecar_probes_reach_what_the_sidecar_serves() {
         assert!(!found.is_empty(), "{}: no sidecar", overlay.display());
         probes.extend(found);
     }
-    let dir = tools::test_dir("k8s-probes");
-    // Stores that do not answer: the probes must work without them.
-    let sidecar = Sidecar::start(
-        &dir,
-        "debug",
-        free_port(),
-        &["redis://127.0.0.1:1".to_string()],
-        "postgres://postgres@127.0.0.1:1/sentinel",
-    )
-    .expect("the sidecar starts");
+    let sidecar = sidecar_without_stores("k8s-probes");
     let client = http::client();
     for probe in probes {
         assert_eq!(probe.port, 8080, "the sidecar's port in the manifests");
@@ -361,15 +365,7 @@ fn metric_names(text: &str) -> Vec<String> {
 #[test]
 fn alerts_and_dashboard_query_metrics_that_exist() {
     use sentinel_filter::metrics as filter;
-    let dir = tools::test_dir("k8s-metrics");
-    let sidecar = Sidecar::start(
-        &dir,
-        "debug",
-        free_port(),
-        &["redis://127.0.0.1:1".to_string()],
-        "postgres://postgres@127.0.0.1:1/sentinel",
-    )
-    .expect("the sidecar starts");
+    let sidecar = sidecar_without_stores("k8s-metrics");
     let exposed = http::client()
         .get(sidecar.url("/metrics"))
         .send()

@@ -18,7 +18,7 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     // Before anything is written: a backup is never overwritten.
     manifest::refuse_existing(&args.out)?;
-    let pg_dump = super::program("pg_dump", args.pg_bin_dir.as_deref())?;
+    let pg_dump = super::program("pg_dump", args.pg.pg_bin_dir.as_deref())?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let manifest = super::runtime()?.block_on(dump(args, &pg_dump))?;
@@ -36,7 +36,7 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<()> {
 
 /// Dumps into `args.out`; the manifest of what was dumped.
 async fn dump(args: &BackupArgs, pg_dump: &Path) -> anyhow::Result<Manifest> {
-    let mut client = super::connect(&args.database_url).await?;
+    let mut client = super::connect(&args.pg.database_url).await?;
     let tx = super::snapshot(&mut client).await?;
     let snapshot: String = tx
         .query_one("SELECT pg_export_snapshot()", &[])
@@ -48,7 +48,7 @@ async fn dump(args: &BackupArgs, pg_dump: &Path) -> anyhow::Result<Manifest> {
     let tables = manifest::checksums(&tx).await?;
 
     let file = args.out.join(DUMP_FILE);
-    let out = super::pg_command(pg_dump, &args.database_url)
+    let out = super::pg_command(pg_dump, &args.pg.database_url)
         .arg("--format=custom")
         .arg(format!("--snapshot={snapshot}"))
         .arg("--file")

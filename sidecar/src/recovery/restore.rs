@@ -27,7 +27,7 @@ pub fn run(args: &RestoreArgs) -> anyhow::Result<()> {
             manifest.dump.bytes
         );
     }
-    let pg_restore = super::program("pg_restore", args.pg_bin_dir.as_deref())?;
+    let pg_restore = super::program("pg_restore", args.pg.pg_bin_dir.as_deref())?;
     super::runtime()?.block_on(restore(args, &manifest, &dump, &pg_restore))?;
     println!(
         "restored {}: {} tables, {} rows, checksums match the manifest, in {:.1} s",
@@ -45,7 +45,7 @@ async fn restore(
     dump: &Path,
     pg_restore: &Path,
 ) -> anyhow::Result<()> {
-    let mut client = super::connect(&args.database_url).await?;
+    let mut client = super::connect(&args.pg.database_url).await?;
     let existing = manifest::public_tables(&client).await?;
     if !existing.is_empty() {
         bail!(
@@ -57,7 +57,7 @@ async fn restore(
         );
     }
 
-    let out = super::pg_command(pg_restore, &args.database_url)
+    let out = super::pg_command(pg_restore, &args.pg.database_url)
         .args(["--exit-on-error", "--single-transaction", "--no-owner"])
         .arg(dump)
         .output()
