@@ -48,8 +48,14 @@ drills: setup
 eval *args:
     cargo run -q --release -p sentinel-sidecar -- eval {{args}}
 
-# Engine scan throughput (MB/s for 1, 16 and 256 KiB, benign and attack-laden) and build time.
-bench:
+# What the filter costs inside Envoy: two Envoys, with and without it, driven A B A B; writes target/bench/latest.json and docs/benchmarks.md.
+bench: setup
+    {{wasm_build}}
+    cargo build --release -p sentinel-sidecar -p sentinel-stack
+    trap '{{stack}} reap target/bench' EXIT; {{stack}} bench "$(date -u '+%Y-%m-%d %H:%M UTC')"
+
+# Engine scan throughput natively (MB/s for 1, 16 and 256 KiB, benign and attack-laden) and build time.
+bench-engines:
     cargo bench -p sentinel-engines --bench scan
 
 # cargo fmt and clippy, natively and for the wasm target of the filter.

@@ -40,6 +40,8 @@ pub struct Filter {
     /// The end of the response, kept while a tokens-per-minute limit
     /// needs the tokens it reports.
     usage: Option<Tail>,
+    /// Time spent in the headers callback, for the filter-time histogram.
+    headers_us: u64,
 }
 
 impl Filter {
@@ -52,6 +54,7 @@ impl Filter {
             request: None,
             request_id: OnceCell::new(),
             usage: None,
+            headers_us: 0,
         }
     }
 
@@ -74,6 +77,8 @@ impl Filter {
         };
         let verdict = verdict_of(&self.shared.scanner, policy, &texts);
         let outcome = decide(&verdict, &self.shared.policy);
+        let spent = micros_between(started, self.get_current_time());
+        self.shared.metrics.filter_time(self.headers_us + spent);
         self.shared.metrics.outcome(&outcome);
         self.shared.metrics.detections(&verdict);
         self.record(Decision::judged(&outcome, &verdict), &texts_hash, started);
@@ -268,6 +273,7 @@ impl HttpContext for Filter {
         if content_length.is_some_and(|n| n > self.shared.policy.max_body_bytes as u64) {
             return self.too_large();
         }
+        self.headers_us = micros_between(started, self.get_current_time());
         Action::Pause
     }
 

@@ -1,5 +1,5 @@
-//! Envoy stats kept by the filter: proxy-wasm counters, which Envoy's
-//! `/stats/prometheus` shows under these names.
+//! Envoy stats kept by the filter: proxy-wasm counters, a histogram and a
+//! gauge, which Envoy's `/stats/prometheus` shows under these names.
 
 pub const REQUESTS: &str = "sentinel_requests_total";
 pub const VERDICT_ALLOW: &str = "sentinel_verdict_allow_total";
@@ -19,6 +19,13 @@ pub const EVENTS_SENT: &str = "sentinel_events_sent_total";
 pub const EVENTS_DROPPED: &str = "sentinel_events_dropped_total";
 /// Event batches that failed (retried or refused).
 pub const EVENTS_FAILED_BATCHES: &str = "sentinel_events_failed_batches_total";
+/// Histogram: microseconds the filter spent on a judged request (its
+/// header callback, then parsing, scanning and deciding on the body), time
+/// waiting for the body's bytes excepted.
+pub const FILTER_TIME_US: &str = "sentinel_filter_time_us";
+/// Gauge: microseconds the last configuration took to build (policy parse
+/// and engine compile), once per worker VM and on every policy change.
+pub const BUILD_TIME_US: &str = "sentinel_policy_build_us";
 
 /// `sentinel_category_<category>_total`: requests with at least one
 /// detection of that category. Anything outside `[a-z0-9_]` becomes `_`, so
@@ -63,6 +70,8 @@ mod host {
         events_sent: u32,
         events_dropped: u32,
         events_failed_batches: u32,
+        filter_time: u32,
+        build_time: u32,
         /// Category counters, defined on first use: the engines do not list
         /// their categories up front.
         /// Keyed by category name; a custom rule's category is owned.
@@ -83,6 +92,8 @@ mod host {
                 events_sent: counter(super::EVENTS_SENT)?,
                 events_dropped: counter(super::EVENTS_DROPPED)?,
                 events_failed_batches: counter(super::EVENTS_FAILED_BATCHES)?,
+                filter_time: define(MetricType::Histogram, super::FILTER_TIME_US)?,
+                build_time: define(MetricType::Gauge, super::BUILD_TIME_US)?,
                 categories: RefCell::new(HashMap::new()),
             })
         }
@@ -105,6 +116,14 @@ mod host {
 
         pub fn state_pull_failed(&self) {
             increment(self.state_pull_failures);
+        }
+
+        pub fn filter_time(&self, micros: u64) {
+            record(self.filter_time, micros);
+        }
+
+        pub fn build_time(&self, micros: u64) {
+            record(self.build_time, micros);
         }
 
         pub fn events(&self, stats: Stats) {
@@ -151,8 +170,17 @@ mod host {
     }
 
     fn counter(name: &str) -> Result<u32, String> {
-        hostcalls::define_metric(MetricType::Counter, name)
-            .map_err(|status| format!("cannot define counter {name}: {status:?}"))
+        define(MetricType::Counter, name)
+    }
+
+    fn define(kind: MetricType, name: &str) -> Result<u32, String> {
+        hostcalls::define_metric(kind, name)
+            .map_err(|status| format!("cannot define {kind:?} {name}: {status:?}"))
+    }
+
+    /// Sets a gauge or adds a histogram sample; never fails the request.
+    fn record(id: u32, value: u64) {
+        let _ = hostcalls::record_metric(id, value);
     }
 
     fn increment(id: u32) {

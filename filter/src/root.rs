@@ -17,7 +17,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel, MapType};
 use sentinel_engines::Scanner;
 
-use crate::events::{unix_ms, EventIds};
+use crate::events::{micros_between, unix_ms, EventIds};
 use crate::http::{Filter, Unconfigured};
 use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
@@ -200,8 +200,11 @@ impl Context for Root {
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let config = self.get_plugin_configuration().unwrap_or_default();
+        let started = self.get_current_time();
         match self.build(Policy::parse(&config)) {
             Ok(shared) => {
+                let built = self.get_current_time();
+                shared.metrics.build_time(micros_between(started, built));
                 let generation = shared.sink.generation.get().wrapping_add(1);
                 shared.sink.generation.set(generation);
                 self.generation = generation;

@@ -26,6 +26,10 @@ pub struct Envoy {
     pub proc: Proc,
 }
 
+/// Envoy worker threads of the local stacks and tests: one keeps them light
+/// on two cores.
+pub const WORKERS: u32 = 1;
+
 /// Fills the template's placeholders; refuses a template that still has one.
 pub fn render(template: &str, cfg: &EnvoyConfig) -> Result<String> {
     // The policy sits in a single-quoted YAML scalar, where ' is written ''.
@@ -44,22 +48,54 @@ pub fn render(template: &str, cfg: &EnvoyConfig) -> Result<String> {
     Ok(text)
 }
 
+/// The rendered `envoy/local.yaml` without the Sentinel filter: the lines
+/// between its `sentinel:begin` and `sentinel:end` markers dropped, every
+/// other line the same.
+pub fn without_filter(config: &str) -> Result<String> {
+    let lines: Vec<&str> = config.lines().collect();
+    let at = |marker: &str| {
+        lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(marker))
+            .with_context(|| format!("envoy template has no `{marker}` marker"))
+    };
+    let (begin, end) = (at("# sentinel:begin")?, at("# sentinel:end")?);
+    if end < begin {
+        bail!("envoy template: `sentinel:end` before `sentinel:begin`");
+    }
+    let kept: Vec<&str> = [&lines[..begin], &lines[end + 1..]].concat();
+    Ok(kept.join("\n") + "\n")
+}
+
 impl Envoy {
     /// Renders `envoy/local.yaml` into `dir/<name>.yaml`, starts Envoy and
     /// waits until its admin `/ready` says LIVE.
     pub fn start(dir: &Path, name: &str, cfg: EnvoyConfig) -> Result<Envoy> {
-        let template_path = tools::workspace_root().join("envoy/local.yaml");
-        let template = std::fs::read_to_string(&template_path)
-            .with_context(|| format!("reading {}", template_path.display()))?;
+        let config = render(&template()?, &cfg)?;
+        Envoy::launch(dir, name, cfg, &config, WORKERS)
+    }
+
+    /// Starts Envoy on `config` (a rendered bootstrap) with `workers`
+    /// worker threads and waits until its admin `/ready` says LIVE.
+    pub fn launch(
+        dir: &Path,
+        name: &str,
+        cfg: EnvoyConfig,
+        config: &str,
+        workers: u32,
+    ) -> Result<Envoy> {
         let config_path = dir.join(format!("{name}.yaml"));
         std::fs::create_dir_all(dir)?;
-        std::fs::write(&config_path, render(&template, &cfg)?)?;
+        std::fs::write(&config_path, config)?;
         let mut cmd = Command::new(tools::envoy()?);
         cmd.arg("-c")
             .arg(&config_path)
-            // One worker keeps test stacks light on two cores; no hot
-            // restart, so several Envoys can share the host.
-            .args(["--concurrency", "1", "--disable-hot-restart"])
+            // No hot restart, so several Envoys can share the host.
+            .args([
+                "--concurrency",
+                &workers.to_string(),
+                "--disable-hot-restart",
+            ])
             .args(["--log-level", "info"]);
         let mut proc = process::spawn(name, &mut cmd, dir)?;
         let ready = format!("http://127.0.0.1:{}/ready", cfg.admin_port);
@@ -75,11 +111,51 @@ impl Envoy {
         Ok(Envoy { config: cfg, proc })
     }
 
+    /// Resident memory of the Envoy process, from `/proc`.
+    pub fn rss_bytes(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.proc.pid))?;
+        let kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .context("no VmRSS in /proc/<pid>/status")?;
+        Ok(kib * 1024)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.config.port)
     }
 
     pub fn admin_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.config.admin_port)
+    }
+}
+
+/// `envoy/local.yaml`, the bootstrap template of every Envoy here.
+pub fn template() -> Result<String> {
+    let path = tools::workspace_root().join("envoy/local.yaml");
+    std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_filter_drops_only_the_marked_lines() {
+        let config = template().unwrap();
+        let bare = without_filter(&config).unwrap();
+        assert!(config.contains("envoy.filters.http.wasm"));
+        assert!(!bare.contains("envoy.filters.http.wasm"));
+        assert!(!bare.contains("sentinel:"));
+        // Everything else is the same, line for line and in order.
+        let mut rest = config.lines();
+        for line in bare.lines() {
+            assert!(rest.any(|l| l == line), "{line:?} changed or moved");
+        }
+        let dropped = config.lines().count() - bare.lines().count();
+        assert!(dropped > 5 && dropped < 40, "dropped {dropped} lines");
+        assert!(bare.contains("envoy.filters.http.router"));
+        assert!(without_filter("no markers").is_err());
     }
 }

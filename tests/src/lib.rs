@@ -14,7 +14,9 @@
 //! - [`load`]: a fixed-rate load generator that checks every answer.
 //! - [`drill`]: the figures line each HA drill prints, and their table.
 //! - [`http`]: small blocking HTTP helpers for readiness waits and tests.
+//! - [`bench`]: the A/B benchmark of Envoy with and without the filter.
 
+pub mod bench;
 pub mod drill;
 pub mod envoy;
 pub mod ha;

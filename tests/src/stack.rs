@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::envoy::{Envoy, EnvoyConfig};
 use crate::ports;
@@ -177,4 +177,17 @@ impl Stack {
         postgres.server.detach();
         redis.detach();
     }
+}
+
+/// The policy of the local stacks: every engine, enforcing.
+pub fn local_policy() -> serde_json::Value {
+    json!({
+        "mode": "enforce",
+        "block_threshold": 0.7,
+        "max_body_bytes": 1_048_576,
+        "engines": [
+            "injection", "jailbreak", "evasion", "pii", "secrets",
+            "exfiltration", "tool_abuse", "code_injection"
+        ]
+    })
 }

@@ -142,3 +142,28 @@ fn on_path(program: &str, hint: &str) -> Result<PathBuf> {
         .find(|p| p.is_file())
         .ok_or_else(|| anyhow::anyhow!("{program} not found on PATH ({hint}, or run `just setup`)"))
 }
+
+/// The machine, for the pages of measured figures: CPU, cores, memory,
+/// kernel.
+pub fn machine() -> String {
+    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, name)| name.trim());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = read("/proc/meminfo");
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|kib| kib.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!(
+        "{cpu}, {cores} cores, {mem_gib:.0} GiB memory, Linux {}",
+        kernel.trim()
+    )
+}

@@ -5,7 +5,9 @@
 //! files, data, and `stack.json`. `reap DIR` stops every process with a pid
 //! file under DIR (what tests leave behind if they are killed).
 //! `drills-report LOG WHEN` writes `docs/ha-drills.md` from the drills'
-//! output (`just drills`).
+//! output (`just drills`). `bench WHEN` runs the A/B benchmark of Envoy with
+//! and without the filter (`just bench`): `target/bench/latest.json` and
+//! `docs/benchmarks.md`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,9 +16,8 @@ use anyhow::{bail, Context, Result};
 use nix::sys::signal::Signal;
 use sentinel_stack::ha::{HaPorts, HaStack};
 use sentinel_stack::process::{self, live_pid};
-use sentinel_stack::stack::{Options, Ports, Stack, Status};
-use sentinel_stack::{drill, ports, tools};
-use serde_json::json;
+use sentinel_stack::stack::{self, Options, Ports, Stack, Status};
+use sentinel_stack::{bench, drill, ports, tools};
 
 /// Processes that hold no data: `up` restarts them so a rebuilt filter or
 /// sidecar is what runs.
@@ -34,27 +35,15 @@ fn main() {
         ["status", "--json"] => status(&dir, true),
         ["reap", other] => reap(Path::new(other)),
         ["drills-report", log, when] => drills_report(Path::new(log), when),
+        ["bench", when] => bench(when),
         _ => Err(anyhow::anyhow!(
-            "usage: sentinel-stack up | up-ha | down | status [--json] | reap DIR | drills-report LOG WHEN"
+            "usage: sentinel-stack up | up-ha | down | status [--json] | reap DIR | drills-report LOG WHEN | bench WHEN"
         )),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
-}
-
-/// The policy of the local stacks: every engine, enforcing.
-fn local_policy() -> serde_json::Value {
-    json!({
-        "mode": "enforce",
-        "block_threshold": 0.7,
-        "max_body_bytes": 1_048_576,
-        "engines": [
-            "injection", "jailbreak", "evasion", "pii", "secrets",
-            "exfiltration", "tool_abuse", "code_injection"
-        ]
-    })
 }
 
 fn up(dir: &Path) -> Result<()> {
@@ -79,7 +68,7 @@ fn up(dir: &Path) -> Result<()> {
         dir: dir.to_path_buf(),
         ports,
         profile: "release",
-        policy: local_policy(),
+        policy: stack::local_policy(),
     })?;
     let status = stack.status();
     write_status(dir, &status)?;
@@ -104,7 +93,7 @@ fn up_ha(dir: &Path) -> Result<()> {
         })
         .collect();
     check_free(&wanted)?;
-    let stack = HaStack::start(&ha_dir, &ports, "release", &local_policy())?;
+    let stack = HaStack::start(&ha_dir, &ports, "release", &stack::local_policy())?;
     let status = stack.status();
     write_status(dir, &status)?;
     stack.detach();
@@ -401,7 +390,7 @@ fn drills_report(log: &Path, when: &str) -> Result<()> {
          [`tests/tests/drills.rs`](../tests/tests/drills.rs) and \
          [`tests/tests/recovery.rs`](../tests/tests/recovery.rs); the README's \
          [high availability](../README.md#high-availability) section sums them up.\n",
-        machine = machine(),
+        machine = tools::machine(),
         secs = run.as_secs(),
         profile = drill::profile(),
         table = drill::table(&text, true),
@@ -428,27 +417,22 @@ fn drills_report(log: &Path, when: &str) -> Result<()> {
 }
 
 /// CPU model, cores, memory and kernel, from /proc.
-fn machine() -> String {
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU", |(_, name)| name.trim());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let meminfo = read("/proc/meminfo");
-    let mem_gib = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
-    let kernel = read("/proc/sys/kernel/osrelease");
-    format!(
-        "{cpu}, {cores} cores, {mem_gib:.0} GiB memory, Linux {}",
-        kernel.trim()
-    )
+/// `just bench`: every mix, the sweep and a second worker count; the table
+/// and the goals on stdout, the JSON and the page written.
+fn bench(when: &str) -> Result<()> {
+    let root = tools::workspace_root();
+    let out = root.join("target/bench");
+    let report = bench::run::run(&bench::run::Options::full(out.join("run")))?;
+    let page = root.join("docs/benchmarks.md");
+    bench::report::write(&report, &out, Some(&page), when)?;
+    print(&format!(
+        "{}\n{}\nPolicy build per worker VM: {:.1} ms\n\nWrote {} and {}\n",
+        bench::report::table(&report),
+        bench::report::goals_table(&bench::report::goals(&report)),
+        report.build_us as f64 / 1000.0,
+        out.join("latest.json").display(),
+        page.display()
+    ))
 }
 
 /// Prints without panicking when the reader went away (`just status | head`).

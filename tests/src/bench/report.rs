@@ -1,0 +1,184 @@
+//! What a run prints and keeps: the table, the goals of the benchmark
+//! checked against the figures, `target/bench/latest.json`, and
+//! `docs/benchmarks.md` with the machine it ran on.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use super::run::Report;
+use crate::tools;
+
+/// One goal of the benchmark, as measured.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    pub what: &'static str,
+    pub target: &'static str,
+    pub measured: String,
+    pub met: bool,
+}
+
+/// The goals that the run has the figures for.
+pub fn goals(report: &Report) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    let mut add = |what, target, measured: String, met| {
+        goals.push(Goal {
+            what,
+            target,
+            measured,
+            met,
+        })
+    };
+    if let Some(f) = report.get("4k_benign") {
+        add(
+            "4k_benign throughput ratio",
+            ">= 0.85",
+            format!("{:.2}", f.ratio),
+            f.ratio >= 0.85,
+        );
+        let p99 = f.p99_us_with as i64 - f.p99_us_without as i64;
+        add(
+            "4k_benign added p99",
+            "<= 1000 us",
+            format!("{p99} us"),
+            p99 <= 1000,
+        );
+        let p50 = f.p50_us_with as i64 - f.p50_us_without as i64;
+        add(
+            "4k_benign added p50",
+            "<= 250 us",
+            format!("{p50} us"),
+            p50 <= 250,
+        );
+    }
+    if let Some(f) = report.get("64k_benign") {
+        add(
+            "64k_benign throughput ratio",
+            ">= 0.70",
+            format!("{:.2}", f.ratio),
+            f.ratio >= 0.70,
+        );
+    }
+    // Memory the filter adds, divided by the workers (each has its VM);
+    // the worst worker count counts.
+    let per_worker = report
+        .mixes
+        .iter()
+        .filter(|(name, _)| name == "4k_benign" || name.starts_with("4k_benign_w"))
+        .map(|(_, f)| (f.rss_mib_with - f.rss_mib_without) / f64::from(f.workers.max(1)))
+        .fold(None, |worst: Option<f64>, m| {
+            Some(worst.map_or(m, |w| w.max(m)))
+        });
+    if let Some(mib) = per_worker {
+        add(
+            "added memory per Envoy worker",
+            "<= 20 MiB",
+            format!("{mib:.1} MiB"),
+            mib <= 20.0,
+        );
+    }
+    let ms = report.build_us as f64 / 1000.0;
+    add(
+        "policy build per worker VM",
+        "<= 50 ms",
+        format!("{ms:.1} ms"),
+        ms <= 50.0,
+    );
+    goals
+}
+
+/// The figures as a Markdown table, one row per mix.
+pub fn table(report: &Report) -> String {
+    let mut out = String::from(
+        "| mix | conns | workers | rps with | rps without | ratio | p50 µs with / without | p90 µs with / without | p99 µs with / without | RSS MiB with / without | filter µs/request |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (name, f) in &report.mixes {
+        let filter = f
+            .filter_us_mean
+            .map_or_else(|| "-".to_string(), |us| format!("{us:.0}"));
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {:.0} | {:.0} | {:.2} | {} / {} | {} / {} | {} / {} | {:.1} / {:.1} | {filter} |",
+            f.connections,
+            f.workers,
+            f.rps_with,
+            f.rps_without,
+            f.ratio,
+            f.p50_us_with,
+            f.p50_us_without,
+            f.p90_us_with,
+            f.p90_us_without,
+            f.p99_us_with,
+            f.p99_us_without,
+            f.rss_mib_with,
+            f.rss_mib_without,
+        );
+    }
+    out
+}
+
+pub fn goals_table(goals: &[Goal]) -> String {
+    let mut out = String::from("| goal | target | measured | met |\n|---|---|---|---|\n");
+    for g in goals {
+        let met = if g.met { "yes" } else { "no" };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {met} |",
+            g.what, g.target, g.measured
+        );
+    }
+    out
+}
+
+/// The machine and the Envoy, as the page notes them.
+pub fn machine() -> String {
+    let envoy = tools::envoy()
+        .ok()
+        .and_then(|e| Command::new(e).arg("--version").output().ok())
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .and_then(|v| v.split("version:").nth(1).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown".to_string());
+    format!("{}; Envoy {envoy}", tools::machine())
+}
+
+/// Writes `dir/latest.json` and, when `page` is given, the Markdown page.
+pub fn write(report: &Report, dir: &Path, page: Option<&Path>, when: &str) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(&report.json())?;
+    std::fs::write(dir.join("latest.json"), json + "\n")
+        .with_context(|| format!("writing {}", dir.join("latest.json").display()))?;
+    if let Some(page) = page {
+        std::fs::write(page, markdown(report, when))
+            .with_context(|| format!("writing {}", page.display()))?;
+    }
+    Ok(())
+}
+
+fn markdown(report: &Report, when: &str) -> String {
+    format!(
+        "# Benchmarks: Envoy with and without the Sentinel filter\n\n\
+         Written by `just bench` on {when}, on {machine}.\n\n\
+         Two Envoys with the same configuration (`envoy/local.yaml`) except the\n\
+         filter, in front of the same minimal upstream, each driven in turn by the\n\
+         same closed-loop load generator (one thread) with the same bodies:\n\
+         {rounds} rounds of {seconds} s per side per mix, A B A B. The filter runs\n\
+         every engine in enforce mode and sends its decision events to a real\n\
+         sidecar (Redis Cluster, Postgres) on the same machine. Latencies are the\n\
+         client's; \"filter µs/request\" is the filter's own histogram\n\
+         (`sentinel_filter_time_us`, time spent in its callbacks). RSS is Envoy's\n\
+         resident memory after the mix.\n\n\
+         ## Goals\n\n{goals}\n\
+         Policy build (parse and engine compile) per worker VM: {build:.1} ms\n\
+         (`sentinel_policy_build_us`).\n\n\
+         ## Figures\n\n{table}",
+        machine = machine(),
+        rounds = report.rounds,
+        seconds = report.seconds,
+        goals = goals_table(&goals(report)),
+        build = report.build_us as f64 / 1000.0,
+        table = table(report),
+    )
+}
