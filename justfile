@@ -48,11 +48,11 @@ drills: setup
 eval *args:
     cargo run -q --release -p sentinel-sidecar -- eval {{args}}
 
-# What the filter costs inside Envoy: two Envoys, with and without it, driven A B A B; writes target/bench/latest.json and docs/benchmarks.md.
-bench: setup
+# What the filter costs inside Envoy: two Envoys, with and without it, driven A B A B; writes target/bench/latest.json and docs/benchmarks.md (`just bench --quick`: the 4 KiB mixes only, nothing but the JSON written).
+bench *args: setup
     {{wasm_build}}
     cargo build --release -p sentinel-sidecar -p sentinel-stack
-    trap '{{stack}} reap target/bench' EXIT; {{stack}} bench "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    trap '{{stack}} reap target/bench' EXIT; {{stack}} bench "$(date -u '+%Y-%m-%d %H:%M UTC')" {{args}}
 
 # Engine scan throughput natively (MB/s for 1, 16 and 256 KiB, benign and attack-laden) and build time.
 bench-engines:

@@ -553,24 +553,37 @@ impl RuleSet {
         candidates: &Candidates,
         report: &mut impl FnMut(Hit),
     ) {
-        let mut everywhere = vec![false; self.rules.len()];
+        let mut everywhere: Vec<usize> = Vec::new();
         if let Some(set) = &self.unfiltered_set {
             // `is_match` stops at the first hit and is several times cheaper
             // than collecting every matching rule; most texts match nothing.
             if set.is_match(text) {
-                for k in set.matches(text).iter() {
-                    if let Some(r) = self.unfiltered.get(k).and_then(|&i| everywhere.get_mut(i)) {
-                        *r = true;
-                    }
-                }
+                let matched = set.matches(text);
+                everywhere.extend(matched.iter().filter_map(|k| self.unfiltered.get(k)));
+                everywhere.sort_unstable();
             }
         }
-        for (i, c) in self.rules.iter().enumerate() {
-            if everywhere.get(i) == Some(&true) {
+        // Rule order, as if every rule ran: the unfiltered matches and the
+        // candidates merged (a rule is never both).
+        let mut candidate = candidates.rules(view).peekable();
+        let mut unfiltered = everywhere.into_iter().peekable();
+        loop {
+            let next = match (candidate.peek(), unfiltered.peek()) {
+                (Some(&c), Some(&u)) if u < c => unfiltered.next().map(|u| (u, true)),
+                (Some(_), _) => candidate.next().map(|c| (c, false)),
+                (None, Some(_)) => unfiltered.next().map(|u| (u, true)),
+                (None, None) => None,
+            };
+            let Some((i, whole)) = next else {
+                break;
+            };
+            let Some(c) = self.rules.get(i) else {
+                continue;
+            };
+            if whole {
                 run_rule(c, text, once(0..text.len()), report);
-            } else if candidates.is_candidate(view, i) {
-                let windows = candidates.windows(view, i, text, c.reach);
-                run_rule(c, text, windows, report);
+            } else {
+                run_rule(c, text, candidates.windows(view, i, text, c.reach), report);
             }
         }
     }

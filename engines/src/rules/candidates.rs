@@ -3,12 +3,13 @@
 //! groups occurs; its regex then runs only around the occurrences of its
 //! rarest group in that text, since every match contains one of them.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use aho_corasick::AhoCorasick;
 
 use super::literals::MAX_GROUPS;
-use super::{Owner, View, VIEWS};
+use super::{Owner, View};
 
 /// Literal occurrences kept per text. Beyond this (a text made of the
 /// rules' words, over and over) the candidate rules run over the whole
@@ -16,11 +17,16 @@ use super::{Owner, View, VIEWS};
 const MAX_OCCURRENCES: usize = 1 << 16;
 
 /// Where each (view, rule) may match, in the forward text's offsets.
+///
+/// Sparse: a scan touches only the rules whose literals occur, a handful
+/// for most texts, so nothing here is sized by the number of rules (a
+/// dense table per scan cost more than the search on short texts).
 pub(super) struct Candidates {
     rules: usize,
-    /// Per view and rule: the occurrences of the rule's rarest group;
-    /// empty when the rule is not a candidate there.
-    places: Vec<Vec<(usize, usize)>>,
+    /// Per candidate slot (`view * rules + rule`), in slot order: the
+    /// occurrences of the rule's rarest group. Rules that are not
+    /// candidates have no entry.
+    places: Vec<(usize, Vec<(usize, usize)>)>,
 }
 
 impl Candidates {
@@ -38,8 +44,7 @@ impl Candidates {
         all_views: bool,
     ) -> Candidates {
         let rules = all_groups.len();
-        let slots = VIEWS.len() * rules;
-        let mut places = vec![Vec::new(); slots];
+        let mut places = Vec::new();
         let Some(ac) = ac else {
             return Candidates { rules, places };
         };
@@ -51,15 +56,15 @@ impl Candidates {
                 .flatten()
                 .filter(move |o| all_views || o.view == View::Forward)
         };
-        // Hits per view, rule and group.
-        let mut counts = vec![0u32; slots * MAX_GROUPS];
+        // Hits per touched slot and group.
+        let mut counts: BTreeMap<usize, [u32; MAX_GROUPS]> = BTreeMap::new();
         let mut matches = Vec::new();
         let mut overflow = false;
         for m in ac.find_overlapping_iter(text) {
             let pattern = m.pattern().as_usize();
             for o in owned(pattern) {
                 let group = o.bit.trailing_zeros() as usize;
-                if let Some(c) = counts.get_mut(slot(o) * MAX_GROUPS + group) {
+                if let Some(c) = counts.entry(slot(o)).or_default().get_mut(group) {
                     *c = c.saturating_add(1);
                 }
             }
@@ -69,66 +74,73 @@ impl Candidates {
                 overflow = true;
             }
         }
-        // For each candidate (every group found): its groups, and the bit
-        // of the one with the fewest hits.
+        // The groups a slot's rule needs there: all of them in the forward
+        // view, the first elsewhere.
         let groups = |s: usize| match all_groups.get(s % rules.max(1)) {
             Some(&all) if s < rules => all,
             Some(&all) if all != 0 => 1,
             _ => 0,
         };
-        let rarest: Vec<u8> = (0..slots)
-            .map(|s| {
+        // The candidates (every group found), each with the bit of its
+        // group with the fewest hits.
+        let mut rarest: BTreeMap<usize, (u8, Vec<(usize, usize, u8)>)> = counts
+            .into_iter()
+            .filter_map(|(s, hits)| {
                 let all = groups(s);
-                let hits = |g: usize| counts.get(s * MAX_GROUPS + g).copied().unwrap_or(0);
                 let wanted = (0..MAX_GROUPS).filter(|g| all & (1 << g) != 0);
-                if all == 0 || wanted.clone().any(|g| hits(g) == 0) {
-                    return 0;
+                if all == 0 || wanted.clone().any(|g| hits[g] == 0) {
+                    return None;
                 }
-                wanted.min_by_key(|&g| hits(g)).map_or(0, |g| 1 << g)
+                let g = wanted.min_by_key(|&g| hits[g])?;
+                Some((s, (1 << g, Vec::new())))
             })
             .collect();
         if overflow {
-            for (place, _) in places.iter_mut().zip(&rarest).filter(|(_, &r)| r != 0) {
-                place.push((0, text.len()));
-            }
+            places = rarest
+                .into_keys()
+                .map(|s| (s, vec![(0, text.len())]))
+                .collect();
             return Candidates { rules, places };
         }
-        let mut occurrences: Vec<Vec<(usize, usize, u8)>> = vec![Vec::new(); slots];
         for (pattern, start, end) in matches {
             for o in owned(pattern) {
-                let s = slot(o);
-                if rarest.get(s).is_some_and(|&r| r != 0) {
-                    if let Some(list) = occurrences.get_mut(s) {
-                        list.push((start, end, o.bit));
-                    }
+                if let Some((_, list)) = rarest.get_mut(&slot(o)) {
+                    list.push((start, end, o.bit));
                 }
             }
         }
-        for (s, mut list) in occurrences.into_iter().enumerate() {
-            let (Some(&rarest), Some(place)) = (rarest.get(s), places.get_mut(s)) else {
-                continue;
-            };
-            if rarest == 0 {
-                continue;
-            }
+        for (s, (bit, mut list)) in rarest {
             list.sort_unstable();
             let reach = reaches.get(s % rules.max(1)).copied().unwrap_or(usize::MAX);
-            *place = together(&list, rarest, groups(s), reach);
+            let kept = together(&list, bit, groups(s), reach);
+            if !kept.is_empty() {
+                places.push((s, kept));
+            }
         }
         Candidates { rules, places }
     }
 
-    pub(super) fn any(&self, view: View) -> bool {
+    /// The candidate slots of `view`, as (rule, occurrences), by rule.
+    fn of_view(&self, view: View) -> &[(usize, Vec<(usize, usize)>)] {
         let from = view as usize * self.rules;
-        self.places
-            .get(from..from + self.rules)
-            .is_some_and(|p| p.iter().any(|p| !p.is_empty()))
+        let lo = self.places.partition_point(|(s, _)| *s < from);
+        let hi = self.places.partition_point(|(s, _)| *s < from + self.rules);
+        self.places.get(lo..hi).unwrap_or_default()
     }
 
+    pub(super) fn any(&self, view: View) -> bool {
+        !self.of_view(view).is_empty()
+    }
+
+    /// The candidate rules of `view`, in rule order.
+    pub(super) fn rules(&self, view: View) -> impl Iterator<Item = usize> + '_ {
+        let from = view as usize * self.rules;
+        self.of_view(view).iter().map(move |(s, _)| s - from)
+    }
+
+    #[cfg(test)]
     pub(super) fn is_candidate(&self, view: View, rule: usize) -> bool {
-        self.places
-            .get(view as usize * self.rules + rule)
-            .is_some_and(|p| !p.is_empty())
+        self.rules(view).any(|r| r == rule)
     }
 
     /// The ranges of the view's text (of byte length `len`, a reversal's
@@ -142,11 +154,13 @@ impl Candidates {
         reach: usize,
     ) -> Vec<Range<usize>> {
         let len = text.len();
-        let mut spans: Vec<(usize, usize)> = self
-            .places
-            .get(view as usize * self.rules + rule)
+        let slot = view as usize * self.rules + rule;
+        let at = self.places.binary_search_by_key(&slot, |(s, _)| *s);
+        let mut spans: Vec<(usize, usize)> = at
+            .ok()
+            .and_then(|k| self.places.get(k))
             .into_iter()
-            .flatten()
+            .flat_map(|(_, occurrences)| occurrences)
             .map(|&(start, end)| match view {
                 View::Reversed => (len.saturating_sub(end), len.saturating_sub(start)),
                 _ => (start, end),

@@ -35,9 +35,10 @@ fn main() {
         ["status", "--json"] => status(&dir, true),
         ["reap", other] => reap(Path::new(other)),
         ["drills-report", log, when] => drills_report(Path::new(log), when),
-        ["bench", when] => bench(when),
+        ["bench", when] => bench(when, false),
+        ["bench", when, "--quick"] => bench(when, true),
         _ => Err(anyhow::anyhow!(
-            "usage: sentinel-stack up | up-ha | down | status [--json] | reap DIR | drills-report LOG WHEN | bench WHEN"
+            "usage: sentinel-stack up | up-ha | down | status [--json] | reap DIR | drills-report LOG WHEN | bench WHEN [--quick]"
         )),
     };
     if let Err(e) = result {
@@ -418,20 +419,41 @@ fn drills_report(log: &Path, when: &str) -> Result<()> {
 
 /// CPU model, cores, memory and kernel, from /proc.
 /// `just bench`: every mix, the sweep and a second worker count; the table
-/// and the goals on stdout, the JSON and the page written.
-fn bench(when: &str) -> Result<()> {
+/// and the goals on stdout, the JSON and the page written. `--quick`: the
+/// 4 KiB mixes once for 2 s per side, for trying a change; it writes only
+/// `target/bench/quick/latest.json`.
+fn bench(when: &str, quick: bool) -> Result<()> {
     let root = tools::workspace_root();
-    let out = root.join("target/bench");
-    let report = bench::run::run(&bench::run::Options::full(out.join("run")))?;
-    let page = root.join("docs/benchmarks.md");
-    bench::report::write(&report, &out, Some(&page), when)?;
+    let mut out = root.join("target/bench");
+    let mut opts = bench::run::Options::full(out.join("run"));
+    let mut page = Some(root.join("docs/benchmarks.md"));
+    if quick {
+        out = out.join("quick");
+        opts = bench::run::Options {
+            seconds: 2.0,
+            rounds: 1,
+            sizes_kib: vec![4],
+            sweep: Vec::new(),
+            more_workers: Vec::new(),
+            ..opts
+        };
+        page = None;
+    }
+    let report = bench::run::run(&opts)?;
+    bench::report::write(&report, &out, page.as_deref(), when)?;
+    let written = match &page {
+        Some(page) => format!(
+            "{} and {}",
+            out.join("latest.json").display(),
+            page.display()
+        ),
+        None => out.join("latest.json").display().to_string(),
+    };
     print(&format!(
-        "{}\n{}\nPolicy build per worker VM: {:.1} ms\n\nWrote {} and {}\n",
+        "{}\n{}\nPolicy build per worker VM: {:.1} ms\n\nWrote {written}\n",
         bench::report::table(&report),
         bench::report::goals_table(&bench::report::goals(&report)),
         report.build_us as f64 / 1000.0,
-        out.join("latest.json").display(),
-        page.display()
     ))
 }
 
