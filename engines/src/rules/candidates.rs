@@ -16,6 +16,9 @@ use super::{Owner, View};
 /// text instead: memory stays bounded, and the scan stays linear.
 const MAX_OCCURRENCES: usize = 1 << 16;
 
+/// A literal occurrence: start, end, and the bit of its rule's group.
+type Occurrence = (usize, usize, u8);
+
 /// Where each (view, rule) may match, in the forward text's offsets.
 ///
 /// Sparse: a scan touches only the rules whose literals occur, a handful
@@ -83,7 +86,7 @@ impl Candidates {
         };
         // The candidates (every group found), each with the bit of its
         // group with the fewest hits.
-        let mut rarest: BTreeMap<usize, (u8, Vec<(usize, usize, u8)>)> = counts
+        let mut rarest: BTreeMap<usize, (u8, Vec<Occurrence>)> = counts
             .into_iter()
             .filter_map(|(s, hits)| {
                 let all = groups(s);
@@ -191,7 +194,7 @@ impl Candidates {
 /// start) that have an occurrence of every group of `all` starting less
 /// than `reach` bytes away: only those can be inside a match no longer
 /// than `reach`. Two cursors bound the neighbourhood, so this is linear.
-fn together(list: &[(usize, usize, u8)], rarest: u8, all: u8, reach: usize) -> Vec<(usize, usize)> {
+fn together(list: &[Occurrence], rarest: u8, all: u8, reach: usize) -> Vec<(usize, usize)> {
     let mut kept = Vec::new();
     let mut counts = [0u32; MAX_GROUPS];
     let present = |counts: &[u32; MAX_GROUPS]| {
