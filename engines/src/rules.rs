@@ -10,6 +10,7 @@
 //! validator and an optional context condition; phrase hits right after a
 //! negation ("never reveal your system prompt") are dropped.
 
+mod analysis;
 mod candidates;
 mod literals;
 
@@ -22,7 +23,6 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex::{RegexSet, RegexSetBuilder};
 use regex_automata::meta::{self, Regex};
 use regex_automata::Input;
-use regex_syntax::hir::{Hir, HirKind};
 
 use self::candidates::Candidates;
 use crate::normalize::Fold;
@@ -209,16 +209,6 @@ fn near_literals(words: &[&str], fold: Fold) -> Vec<Vec<u8>> {
     out
 }
 
-/// Whether the pattern has a capture group named [`VALUE_GROUP`].
-fn has_group(hir: &Hir, name: &str) -> bool {
-    match hir.kind() {
-        HirKind::Capture(c) => c.name.as_deref() == Some(name) || has_group(&c.sub, name),
-        HirKind::Repetition(r) => has_group(&r.sub, name),
-        HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().any(|h| has_group(h, name)),
-        _ => false,
-    }
-}
-
 /// The readings of a text a rule set scans: the text itself, its ROT13 and
 /// its reversal (see `views`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,23 +291,16 @@ impl RuleSet {
             if !(0.0..=1.0).contains(&rule.confidence) {
                 return Err(bad_rule(rule.id, "confidence outside 0..=1"));
             }
-            let hir = regex_syntax::ParserBuilder::new()
-                .build()
-                .parse(rule.pattern)
-                .map_err(|e| bad_rule(rule.id, e))?;
-            let has_value_group = has_group(&hir, VALUE_GROUP);
+            let analysis = analysis::of(rule)?;
+            let has_value_group = analysis.has_value_group;
             // Every view's form of every literal, or the rule is unfiltered.
             let views: &[View] = if rule.fold == Fold::Phrase {
                 &VIEWS
             } else {
                 &[View::Forward]
             };
-            let mut groups = if rule.fold == Fold::Phrase {
-                literals::required_groups(&literals::for_phrase_fold(&hir))
-            } else {
-                literals::required_groups(&literals::caseless(&hir))
-            };
-            let mut reach = hir.properties().maximum_len().unwrap_or(match rule.fold {
+            let mut groups = analysis.groups;
+            let mut reach = analysis.max_len.unwrap_or(match rule.fold {
                 Fold::Phrase => UNBOUNDED_REACH,
                 _ => usize::MAX,
             });

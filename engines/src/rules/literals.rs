@@ -24,7 +24,7 @@ const MAX_LITERALS: usize = 64;
 /// Beyond this length a longer literal hardly filters better.
 const USEFUL_LEN: usize = 6;
 
-type Literals = Vec<Vec<u8>>;
+pub(super) type Literals = Vec<Vec<u8>>;
 
 /// Words so common in ordinary text that a literal made of one filters
 /// nothing: scored as if one byte long.
