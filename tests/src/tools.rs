@@ -167,3 +167,20 @@ pub fn machine() -> String {
         kernel.trim()
     )
 }
+
+/// Replaces what README.md holds between its `<!-- NAME:begin -->` and
+/// `<!-- NAME:end -->` markers (the measured summaries) with `text`.
+pub fn readme_section(name: &str, text: &str) -> Result<()> {
+    let path = workspace_root().join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let (Some(from), Some(to)) = (readme.find(&begin), readme.find(&end)) else {
+        bail!("README.md lacks the {begin:?} and {end:?} markers");
+    };
+    let updated = format!("{}{text}{}", &readme[..from + begin.len()], &readme[to..]);
+    std::fs::write(&path, updated)?;
+    Ok(())
+}

@@ -14,7 +14,7 @@ use crate::tools;
 /// One goal of the benchmark, as measured.
 #[derive(Debug, Clone)]
 pub struct Goal {
-    pub what: &'static str,
+    pub what: String,
     pub target: &'static str,
     pub measured: String,
     pub met: bool,
@@ -23,7 +23,7 @@ pub struct Goal {
 /// The goals that the run has the figures for.
 pub fn goals(report: &Report) -> Vec<Goal> {
     let mut goals = Vec::new();
-    let mut add = |what, target, measured: String, met| {
+    let mut add = |what: String, target, measured: String, met| {
         goals.push(Goal {
             what,
             target,
@@ -33,29 +33,28 @@ pub fn goals(report: &Report) -> Vec<Goal> {
     };
     if let Some(f) = report.get("4k_benign") {
         add(
-            "4k_benign throughput ratio",
+            "4k_benign throughput ratio".to_string(),
             ">= 0.85",
             format!("{:.2}", f.ratio),
             f.ratio >= 0.85,
         );
+    }
+    // Added latency twice: at the mixes' concurrency, where the worker is
+    // saturated and latency is mostly queueing behind the other requests,
+    // and at one connection, where it is what one request pays.
+    for name in ["4k_benign", "4k_benign_c1"] {
+        let Some(f) = report.get(name) else {
+            continue;
+        };
         let p99 = f.p99_us_with as i64 - f.p99_us_without as i64;
-        add(
-            "4k_benign added p99",
-            "<= 1000 us",
-            format!("{p99} us"),
-            p99 <= 1000,
-        );
         let p50 = f.p50_us_with as i64 - f.p50_us_without as i64;
-        add(
-            "4k_benign added p50",
-            "<= 250 us",
-            format!("{p50} us"),
-            p50 <= 250,
-        );
+        let what = |p: &str| format!("{name} added {p} ({} connections)", f.connections);
+        add(what("p99"), "<= 1000 us", format!("{p99} us"), p99 <= 1000);
+        add(what("p50"), "<= 250 us", format!("{p50} us"), p50 <= 250);
     }
     if let Some(f) = report.get("64k_benign") {
         add(
-            "64k_benign throughput ratio",
+            "64k_benign throughput ratio".to_string(),
             ">= 0.70",
             format!("{:.2}", f.ratio),
             f.ratio >= 0.70,
@@ -63,7 +62,7 @@ pub fn goals(report: &Report) -> Vec<Goal> {
     }
     if let Some((per_worker, measured)) = memory_per_worker(report) {
         add(
-            "added memory per Envoy worker",
+            "added memory per Envoy worker".to_string(),
             "<= 20 MiB",
             measured,
             per_worker <= 20.0,
@@ -71,7 +70,7 @@ pub fn goals(report: &Report) -> Vec<Goal> {
     }
     let ms = report.build_us as f64 / 1000.0;
     add(
-        "policy build per worker VM",
+        "policy build per worker VM".to_string(),
         "<= 50 ms",
         format!("{ms:.1} ms"),
         ms <= 50.0,
@@ -184,16 +183,26 @@ pub fn write(report: &Report, dir: &Path, page: Option<&Path>, when: &str) -> Re
 fn markdown(report: &Report, when: &str) -> String {
     format!(
         "# Benchmarks: Envoy with and without the Sentinel filter\n\n\
-         Written by `just bench` on {when}, on {machine}.\n\n\
-         Two Envoys with the same configuration (`envoy/local.yaml`) except the\n\
-         filter, in front of the same minimal upstream, each driven in turn by the\n\
-         same closed-loop load generator (one thread) with the same bodies:\n\
-         {rounds} rounds of {seconds} s per side per mix, A B A B. The filter runs\n\
-         every engine in enforce mode and sends its decision events to a real\n\
-         sidecar (Redis Cluster, Postgres) on the same machine. Latencies are the\n\
-         client's; \"filter µs/request\" is the filter's own histogram\n\
-         (`sentinel_filter_time_us`, time spent in its callbacks). RSS is Envoy's\n\
-         resident memory after the mix.\n\n\
+         Written by `just bench` on {when}, on {machine}. Run it again to\n\
+         replace this page; `just bench --quick` measures the 4 KiB mixes only\n\
+         and leaves it alone.\n\n\
+         Two Envoys with the same configuration (`envoy/local.yaml`, once as is\n\
+         and once without the filter's lines) in front of the same minimal\n\
+         upstream, each driven in turn by the same closed-loop load generator\n\
+         (one thread, keep-alive connections) with the same bodies: {rounds}\n\
+         rounds of {seconds} s per side per mix, A B A B. The bodies are OpenAI\n\
+         chat completions made of the benign prompts in\n\
+         `engines/corpus/benign.jsonl`; an attack body ends with a prompt\n\
+         injection, which the filter refuses (403) after reading the whole body.\n\
+         The filter runs every engine in enforce mode and sends its decision\n\
+         events to a real sidecar (Redis Cluster, Postgres) on the same machine.\n\n\
+         Latencies are the client's. \"filter µs/request\" is the filter's own\n\
+         histogram (`sentinel_filter_time_us`: time in its callbacks, parsing,\n\
+         scanning and deciding). RSS is Envoy's resident memory after the mix;\n\
+         the memory per worker is the slope between the 1- and 2-worker pairs.\n\
+         With one worker, the mixes saturate it: latency at 8 connections is\n\
+         mostly waiting behind the other requests, so the added latency is\n\
+         also given at 1 connection.\n\n\
          ## Goals\n\n{goals}\n\
          Policy build (parse and engine compile) per worker VM: {build:.1} ms\n\
          (`sentinel_policy_build_us`).\n\n\

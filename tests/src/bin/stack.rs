@@ -399,20 +399,7 @@ fn drills_report(log: &Path, when: &str) -> Result<()> {
     let out = tools::workspace_root().join("docs/ha-drills.md");
     std::fs::write(&out, page).with_context(|| format!("writing {}", out.display()))?;
     println!("{drills} drills written to {}", out.display());
-    // The README's summary, between its markers.
-    let readme_path = tools::workspace_root().join("README.md");
-    let readme = std::fs::read_to_string(&readme_path)?;
-    let (begin, end) = ("<!-- drills:begin -->\n", "<!-- drills:end -->");
-    let (Some(from), Some(to)) = (readme.find(begin), readme.find(end)) else {
-        bail!("README.md lacks the {begin:?} and {end:?} markers");
-    };
-    let summary = drill::table(&text, false);
-    let updated = format!(
-        "{}{summary}{}",
-        &readme[..from + begin.len()],
-        &readme[to..]
-    );
-    std::fs::write(&readme_path, updated)?;
+    tools::readme_section("drills", &drill::table(&text, false))?;
     println!("and their summary to README.md");
     Ok(())
 }
@@ -441,6 +428,10 @@ fn bench(when: &str, quick: bool) -> Result<()> {
     }
     let report = bench::run::run(&opts)?;
     bench::report::write(&report, &out, page.as_deref(), when)?;
+    if page.is_some() {
+        let goals = bench::report::goals_table(&bench::report::goals(&report));
+        tools::readme_section("bench", &goals)?;
+    }
     let written = match &page {
         Some(page) => format!(
             "{} and {}",
