@@ -48,7 +48,11 @@ pub fn goals(report: &Report) -> Vec<Goal> {
         };
         let p99 = f.p99_us_with as i64 - f.p99_us_without as i64;
         let p50 = f.p50_us_with as i64 - f.p50_us_without as i64;
-        let what = |p: &str| format!("{name} added {p} ({} connections)", f.connections);
+        let conns = match f.connections {
+            1 => "1 connection".to_string(),
+            n => format!("{n} connections"),
+        };
+        let what = |p: &str| format!("{name} added {p} ({conns})");
         add(what("p99"), "<= 1000 us", format!("{p99} us"), p99 <= 1000);
         add(what("p50"), "<= 250 us", format!("{p50} us"), p50 <= 250);
     }
@@ -162,7 +166,8 @@ pub fn machine() -> String {
         .ok()
         .and_then(|e| Command::new(e).arg("--version").output().ok())
         .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-        .and_then(|v| v.split("version:").nth(1).map(|s| s.trim().to_string()))
+        // "envoy  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL": the number.
+        .and_then(|v| v.split('/').nth(1).map(str::to_string))
         .unwrap_or_else(|| "unknown".to_string());
     format!("{}; Envoy {envoy}", tools::machine())
 }

@@ -434,7 +434,7 @@ fn bench(when: &str, quick: bool) -> Result<()> {
     }
     let written = match &page {
         Some(page) => format!(
-            "{} and {}",
+            "{}, {} and the summary in README.md",
             out.join("latest.json").display(),
             page.display()
         ),
