@@ -75,7 +75,12 @@ impl Filter {
             Some(_) => text_sha256(&texts),
             None => String::new(),
         };
-        let verdict = verdict_of(&self.shared.scanner, policy, &texts);
+        let verdict = verdict_of(
+            &self.shared.scanner,
+            policy,
+            &texts,
+            &mut self.shared.seen.borrow_mut(),
+        );
         let outcome = decide(&verdict, &self.shared.policy);
         let spent = micros_between(started, self.get_current_time());
         self.shared.metrics.filter_time(self.headers_us + spent);

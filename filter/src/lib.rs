@@ -6,6 +6,8 @@
 //!   completions and responses, Anthropic messages, Gemini, plain text) and
 //!   the policy's `text_paths`; one module per format under `extract/`
 //! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
+//! - `seen`     verdicts of texts already judged (a conversation's history),
+//!   per VM and configuration
 //! - `response` local replies (403 blocked or quarantined, 413 too large) in
 //!   OpenAI error shape
 //! - `client`   client identity (hashed API key, header or source IP) and the
@@ -35,6 +37,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod policy;
 pub mod response;
+pub mod seen;
 pub mod usage;
 
 #[cfg(target_arch = "wasm32")]

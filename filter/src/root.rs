@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::outbox::{Delivery, Outbox};
 use crate::policy::{Events, Policy};
 use crate::pull::{Answer, StateView};
+use crate::seen::Seen;
 
 /// What request contexts share; built once per configuration. Compiling the
 /// engines per request would cost most of Envoy's throughput.
@@ -30,6 +31,8 @@ pub struct Shared {
     pub policy: Policy,
     pub scanner: Scanner,
     pub metrics: Metrics,
+    /// Verdicts of texts this configuration judged already.
+    pub seen: RefCell<Seen>,
     /// Makes fallback request ids of different VMs and restarts distinct.
     configured_at: u128,
     request_ids: Cell<u64>,
@@ -257,6 +260,7 @@ impl Root {
             policy,
             scanner,
             metrics,
+            seen: RefCell::new(Seen::default()),
             configured_at,
             request_ids: Cell::new(0),
             sink,

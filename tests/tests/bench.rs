@@ -30,7 +30,13 @@ fn a_short_run_measures_both_envoys_on_every_mix() {
     let names: Vec<&str> = report.mixes.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["4k_benign", "4k_attack", "4k_benign_c1", "4k_benign_w2"]
+        [
+            "4k_benign",
+            "4k_attack",
+            "4k_chat",
+            "4k_benign_c1",
+            "4k_benign_w2"
+        ]
     );
     for (name, f) in &report.mixes {
         assert!(
@@ -45,7 +51,7 @@ fn a_short_run_measures_both_envoys_on_every_mix() {
         // Every mix is judged by the filter, and its histogram says so.
         assert!(f.filter_us_mean.is_some_and(|us| us > 0.0), "{name}: {f:?}");
     }
-    let (c1, w2) = (&report.mixes[2].1, &report.mixes[3].1);
+    let (c1, w2) = (&report.mixes[3].1, &report.mixes[4].1);
     assert_eq!((c1.connections, c1.workers), (1, 1));
     assert_eq!((w2.connections, w2.workers), (4, 2));
     assert!(report.build_us > 0, "no policy build time");

@@ -37,7 +37,10 @@ pub struct Load {
     pub addr: SocketAddr,
     /// The request path, e.g. `/v1/chat/completions`.
     pub path: String,
-    /// The POST body (`application/json`).
+    /// The POST body (`application/json`). Each [`NONCE`] in it is replaced,
+    /// request by request, with a number of the same width unique to the
+    /// request: bodies that differ in every text, so that what the filter
+    /// remembers of texts it judged does not answer for it.
     pub body: Bytes,
     /// Keep-alive connections, each with one request in flight at a time.
     pub connections: usize,
@@ -45,6 +48,52 @@ pub struct Load {
     /// The status every answer should have (200 for benign requests, 403 for
     /// attacks); any other counts as an error.
     pub expect_status: u16,
+}
+
+/// Stands in a [`Load::body`] for the per-request number (ten ASCII
+/// characters, replaced by ten digits: the body's length does not change).
+pub const NONCE: &str = "@@nonce@@@";
+
+/// A body split at its nonces, so each request joins the pieces around its
+/// own number.
+#[derive(Clone)]
+struct Template {
+    pieces: Vec<Bytes>,
+}
+
+impl Template {
+    fn new(body: &Bytes) -> Template {
+        let marker = NONCE.as_bytes();
+        let mut pieces = Vec::new();
+        let mut rest = 0;
+        let mut at = 0;
+        while let Some(found) = body
+            .get(at..)
+            .and_then(|tail| tail.windows(marker.len()).position(|w| w == marker))
+        {
+            pieces.push(body.slice(rest..at + found));
+            at += found + marker.len();
+            rest = at;
+        }
+        pieces.push(body.slice(rest..));
+        Template { pieces }
+    }
+
+    /// The body of request `n` on connection `index`.
+    fn body(&self, index: usize, n: u64) -> Bytes {
+        if self.pieces.len() == 1 {
+            return self.pieces.first().cloned().unwrap_or_default();
+        }
+        let nonce = format!("{:04}{:06}", index % 10_000, n % 1_000_000);
+        let mut body = Vec::with_capacity(self.pieces.iter().map(Bytes::len).sum::<usize>() + 64);
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                body.extend_from_slice(nonce.as_bytes());
+            }
+            body.extend_from_slice(piece);
+        }
+        Bytes::from(body)
+    }
 }
 
 /// What a run (or several, merged) saw.
@@ -143,7 +192,8 @@ pub fn run(load: &Load) -> Result<Outcome> {
                 addr: load.addr,
                 uri: uri.clone(),
                 headers: headers(load.addr, index)?,
-                body: load.body.clone(),
+                index,
+                body: Template::new(&load.body),
                 expect_status: load.expect_status,
             };
             tasks.spawn(connection.drive(deadline, Outcome::empty()?));
@@ -175,7 +225,8 @@ struct Connection {
     addr: SocketAddr,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    index: usize,
+    body: Template,
     expect_status: u16,
 }
 
@@ -184,6 +235,7 @@ impl Connection {
     /// after a failure. A request still in flight at the deadline is dropped
     /// uncounted: the run measures what completed within its time.
     async fn drive(self, deadline: tokio::time::Instant, mut outcome: Outcome) -> Outcome {
+        let mut sent: u64 = 0;
         while tokio::time::Instant::now() < deadline {
             let mut sender = match timeout_at(deadline, self.connect()).await {
                 Err(_) => break,
@@ -198,7 +250,8 @@ impl Connection {
                 }
             };
             loop {
-                match timeout_at(deadline, self.exchange(&mut sender)).await {
+                sent += 1;
+                match timeout_at(deadline, self.exchange(&mut sender, sent)).await {
                     Err(_) => return outcome,
                     Ok(Ok((status, latency))) if status == self.expect_status => {
                         outcome.requests += 1;
@@ -233,10 +286,14 @@ impl Connection {
         Ok(sender)
     }
 
-    /// One request and its whole answer: the status and the time taken.
-    async fn exchange(&self, sender: &mut SendRequest<Full<Bytes>>) -> Result<(u16, Duration)> {
+    /// Request `n` and its whole answer: the status and the time taken.
+    async fn exchange(
+        &self,
+        sender: &mut SendRequest<Full<Bytes>>,
+        n: u64,
+    ) -> Result<(u16, Duration)> {
         sender.ready().await.context("the connection closed")?;
-        let mut request = Request::new(Full::new(self.body.clone()));
+        let mut request = Request::new(Full::new(self.body.body(self.index, n)));
         *request.method_mut() = Method::POST;
         *request.uri_mut() = self.uri.clone();
         *request.headers_mut() = self.headers.clone();
@@ -336,5 +393,18 @@ mod tests {
         // TEST-NET-1: checked before any connection is tried.
         let target = load(SocketAddr::from(([192, 0, 2, 1], 80)), 200);
         assert!(run(&target).is_err());
+    }
+
+    #[test]
+    fn every_nonce_becomes_the_requests_number() {
+        let body = Bytes::from(format!("{{\"a\":\"{NONCE} x\",\"b\":\"y {NONCE}\"}}"));
+        let template = Template::new(&body);
+        let first = template.body(3, 1);
+        let second = template.body(3, 2);
+        assert_eq!(first.len(), body.len());
+        assert_eq!(&first[..], br#"{"a":"0003000001 x","b":"y 0003000001"}"#);
+        assert_ne!(first, second);
+        let plain = Bytes::from_static(b"{}");
+        assert_eq!(Template::new(&plain).body(0, 9), plain);
     }
 }

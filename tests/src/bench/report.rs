@@ -199,6 +199,10 @@ fn markdown(report: &Report, when: &str) -> String {
          chat completions made of the benign prompts in\n\
          `engines/corpus/benign.jsonl`; an attack body ends with a prompt\n\
          injection, which the filter refuses (403) after reading the whole body.\n\
+         Every message carries a number unique to the request, so no text\n\
+         repeats and every one is scanned; `4k_chat` is the exception, as a\n\
+         chat client sends it turn after turn: the same history, one new\n\
+         message (the filter remembers the verdicts of texts it judged).\n\
          The filter runs every engine in enforce mode and sends its decision\n\
          events to a real sidecar (Redis Cluster, Postgres) on the same machine.\n\n\
          Latencies are the client's. \"filter µs/request\" is the filter's own\n\

@@ -132,7 +132,10 @@ pub fn run(opts: &Options) -> Result<Report> {
     )?;
     let upstream = Upstream::start()?;
     let policy = policy();
-    let mixes = mixes::standard(&opts.sizes_kib)?;
+    let mut mixes = mixes::standard(&opts.sizes_kib)?;
+    if opts.sizes_kib.contains(&4) {
+        mixes.push(mixes::chat(4)?);
+    }
     let four_k = mixes::standard(&[4])?
         .into_iter()
         .next()
