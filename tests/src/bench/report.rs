@@ -166,8 +166,11 @@ pub fn machine() -> String {
         .ok()
         .and_then(|e| Command::new(e).arg("--version").output().ok())
         .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
-        // "envoy  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL": the number.
-        .and_then(|v| v.split('/').nth(1).map(str::to_string))
+        // "<path>  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL": the number.
+        .and_then(|v| {
+            let version = v.split("version:").nth(1)?;
+            version.split('/').nth(1).map(|n| n.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".to_string());
     format!("{}; Envoy {envoy}", tools::machine())
 }
