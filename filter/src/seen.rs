@@ -23,6 +23,11 @@ pub const MIN_TEXT_LEN: usize = 32;
 /// Texts remembered per worker VM (at most twice this, briefly).
 pub const CAPACITY: usize = 2048;
 
+/// Verdicts with more detections than this are not remembered: a text
+/// built to trip hundreds of rules must not make the memory large
+/// (at most ~4,096 entries of ~8 detections: a few MiB).
+pub const MAX_DETECTIONS: usize = 8;
+
 type Key = [u8; 32];
 
 #[derive(Debug)]
@@ -62,7 +67,12 @@ impl Seen {
         Some(verdict)
     }
 
+    /// Remembers `verdict` for the text of `key`, unless it has more than
+    /// [`MAX_DETECTIONS`] detections.
     pub fn insert(&mut self, key: Key, verdict: Verdict) {
+        if verdict.detections.len() > MAX_DETECTIONS {
+            return;
+        }
         if self.young.len() >= self.generation {
             self.old = std::mem::take(&mut self.young);
         }
@@ -120,5 +130,16 @@ mod tests {
             assert!(seen.len() <= 4 + 1, "{} entries", seen.len());
         }
         assert_eq!(seen.get(&Seen::key("cold 0")), None);
+    }
+
+    #[test]
+    fn a_verdict_with_many_detections_is_not_remembered() {
+        let mut seen = Seen::default();
+        let mut many = verdict(0.9);
+        many.detections = many.detections.repeat(MAX_DETECTIONS + 1);
+        let key = Seen::key("a text that trips many rules");
+        seen.insert(key, many);
+        assert!(seen.is_empty());
+        assert_eq!(seen.get(&key), None);
     }
 }
