@@ -136,7 +136,8 @@ mod tests {
     fn a_verdict_with_many_detections_is_not_remembered() {
         let mut seen = Seen::default();
         let mut many = verdict(0.9);
-        many.detections = many.detections.repeat(MAX_DETECTIONS + 1);
+        let one = many.detections[0].clone();
+        many.detections = vec![one; MAX_DETECTIONS + 1];
         let key = Seen::key("a text that trips many rules");
         seen.insert(key, many);
         assert!(seen.is_empty());
