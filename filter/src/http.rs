@@ -82,11 +82,18 @@ impl Filter {
             &mut self.shared.seen.borrow_mut(),
         );
         let outcome = decide(&verdict, &self.shared.policy);
-        let spent = micros_between(started, self.get_current_time());
-        self.shared.metrics.filter_time(self.headers_us + spent);
+        let now = self.get_current_time();
+        self.shared
+            .metrics
+            .filter_time(self.headers_us + micros_between(started, now));
         self.shared.metrics.outcome(&outcome);
         self.shared.metrics.detections(&verdict);
-        self.record(Decision::judged(&outcome, &verdict), &texts_hash, started);
+        self.record_until(
+            Decision::judged(&outcome, &verdict),
+            &texts_hash,
+            started,
+            now,
+        );
         match &outcome {
             Outcome::Block { category } => {
                 let reply = response::blocked(category, self.request_id());
@@ -197,12 +204,25 @@ impl Filter {
             .record(&Usage::new(request, now, tokens, per_minute));
     }
 
-    /// Queues the event of this request's decision.
+    /// Queues the event of this request's decision, taken from `started`
+    /// until now.
     fn record(&self, decision: Decision<'_>, texts_hash: &str, started: SystemTime) {
+        if self.request.is_some() {
+            self.record_until(decision, texts_hash, started, self.get_current_time());
+        }
+    }
+
+    /// [`Filter::record`] with the time already read.
+    fn record_until(
+        &self,
+        decision: Decision<'_>,
+        texts_hash: &str,
+        started: SystemTime,
+        now: SystemTime,
+    ) {
         let Some(request) = &self.request else {
             return;
         };
-        let now = self.get_current_time();
         let quarantine = self
             .shared
             .policy
