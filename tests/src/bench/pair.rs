@@ -31,7 +31,9 @@ impl Pair {
         policy: &Value,
     ) -> Result<Pair> {
         let template = envoy::template()?;
-        let config = |name: &str| -> Result<(EnvoyConfig, String)> {
+        // Same template, same upstream and sidecar, own ports; `filter`
+        // false cuts the filter's lines out.
+        let launch = |side: &str, filter: bool| -> Result<Envoy> {
             let cfg = EnvoyConfig {
                 port: ports::free_port(),
                 admin_port: ports::free_port(),
@@ -41,23 +43,15 @@ impl Pair {
                 policy: policy.clone(),
             };
             let flush = format!("stats_flush_interval: {}s\n", STATS_FLUSH.as_secs());
-            let text = flush + &envoy::render(&template, &cfg)?;
-            let text = match name {
-                "without" => envoy::without_filter(&text)?,
-                _ => text,
-            };
-            Ok((cfg, text))
+            let mut text = flush + &envoy::render(&template, &cfg)?;
+            if !filter {
+                text = envoy::without_filter(&text)?;
+            }
+            let name = format!("envoy-{side}-w{workers}");
+            Envoy::launch(dir, &name, cfg, &text, workers)
         };
-        let (cfg, text) = config("with")?;
-        let with = Envoy::launch(dir, &format!("envoy-with-w{workers}"), cfg, &text, workers)?;
-        let (cfg, text) = config("without")?;
-        let without = Envoy::launch(
-            dir,
-            &format!("envoy-without-w{workers}"),
-            cfg,
-            &text,
-            workers,
-        )?;
+        let with = launch("with", true)?;
+        let without = launch("without", false)?;
         Ok(Pair {
             with,
             without,
