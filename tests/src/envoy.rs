@@ -131,6 +131,18 @@ impl Envoy {
     }
 }
 
+/// The value of the metric `name` (labels ignored, first series) in
+/// Prometheus text, as Envoy's `/stats/prometheus` serves it.
+pub fn prometheus_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (metric, value) = l.rsplit_once(' ')?;
+            (metric.split('{').next()? == name).then_some(value)
+        })
+        .and_then(|v| v.trim().parse::<f64>().ok())
+}
+
 /// `envoy/local.yaml`, the bootstrap template of every Envoy here.
 pub fn template() -> Result<String> {
     let path = tools::workspace_root().join("envoy/local.yaml");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, Response};
 use reqwest::StatusCode;
-use sentinel_stack::envoy::{Envoy, EnvoyConfig};
+use sentinel_stack::envoy::{self, Envoy, EnvoyConfig};
 use sentinel_stack::ports::free_port;
 use sentinel_stack::stack::{Options, Ports, Stack};
 use sentinel_stack::{http, tools};
@@ -52,15 +52,7 @@ fn error_of(response: Response) -> Value {
 
 /// The value of an unlabelled counter in Envoy's Prometheus output.
 fn counter(stats: &str, name: &str) -> u64 {
-    stats
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (metric, value) = l.rsplit_once(' ')?;
-            let metric = metric.split('{').next()?;
-            (metric == name).then(|| value.trim().parse::<f64>().ok())?
-        })
-        .map_or(0, |v| v as u64)
+    envoy::prometheus_value(stats, name).map_or(0, |v| v as u64)
 }
 
 /// The first row `sql` returns, polling while the event is on its way.

@@ -83,16 +83,7 @@ impl FilterStats {
             .send()
             .and_then(|r| r.text())
             .context("reading Envoy's stats")?;
-        let value = |name: &str| {
-            text.lines()
-                .filter(|l| !l.starts_with('#'))
-                .find_map(|l| {
-                    let (metric, value) = l.rsplit_once(' ')?;
-                    (metric.split('{').next()? == name).then_some(value)
-                })
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
+        let value = |name: &str| envoy::prometheus_value(&text, name).unwrap_or(0.0);
         Ok(FilterStats {
             judged: value("sentinel_filter_time_us_count") as u64,
             time_us: value("sentinel_filter_time_us_sum"),
