@@ -23,6 +23,8 @@
 //! | `packs`      | the rules themselves, one file per engine, as data |
 //! | `verdict`    | detections to risk (noisy-OR of per-engine maxima), dedup |
 //! | `custom`     | a policy's custom rules: validated, compiled, run on the canonical fold |
+//! | `redact`     | masks detected spans (`[REDACTED:<category>]`) |
+//! | `stream`     | judges a text that arrives in pieces, holding back only a window |
 //! | `policy`     | a policy's thresholds (global, per engine) and allow-list |
 //! | `detection`  | public types: `Engine`, `Detection`, `Span` |
 //! | `error`      | build errors |
@@ -40,8 +42,10 @@ mod normalize;
 mod offsets;
 mod packs;
 mod policy;
+mod redact;
 mod rules;
 mod scanner;
+mod stream;
 mod validators;
 mod verdict;
 mod views;
@@ -52,5 +56,7 @@ pub use error::{Error, ErrorKind};
 pub use policy::{
     Allowlist, PolicyError, Thresholds, MAX_ALLOWLIST_ENTRIES, MAX_ALLOWLIST_ENTRY_LEN,
 };
+pub use redact::{label, masks, redact, Mask};
 pub use scanner::{Scanner, ScannerBuilder};
+pub use stream::{TextStream, MAX_RUN};
 pub use verdict::{Decision, Verdict, DEFAULT_BLOCK_THRESHOLD};

@@ -10,6 +10,9 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
+use crate::answer::policy::{Mode as AnswerMode, Unscanned};
+use crate::answer::stream::Stream;
+use crate::answer::{errors, json, Delivery, Judge};
 use crate::client::{client_id, text_sha256, Hints};
 use crate::decision::{
     decide, is_reserved_header, upstream_headers, verdict_of, Outcome, QUARANTINED_HEADER,
@@ -42,6 +45,16 @@ pub struct Filter {
     usage: Option<Tail>,
     /// Time spent in the headers callback, for the filter-time histogram.
     headers_us: u64,
+    /// How the answer is being judged, once its headers said what it is.
+    answer: Option<Answer>,
+}
+
+/// An answer being judged.
+enum Answer {
+    /// JSON, buffered to its end (the headers held until then).
+    Json,
+    /// An event stream, judged as it flows.
+    Stream(Box<Stream>),
 }
 
 impl Filter {
@@ -55,6 +68,7 @@ impl Filter {
             request_id: OnceCell::new(),
             usage: None,
             headers_us: 0,
+            answer: None,
         }
     }
 
@@ -243,6 +257,147 @@ impl Filter {
     }
 }
 
+/// The response side: the model's answer, judged on its way back.
+impl Filter {
+    /// Decides from the answer's headers whether and how it is judged:
+    /// JSON is buffered with its headers held (so a redaction can fix
+    /// `content-length` and a block can still answer with an error);
+    /// an event stream flows, its headers at once.
+    fn start_answer(&mut self) -> Action {
+        if self.shared.answers.is_none() {
+            return Action::Continue;
+        }
+        let kind = self
+            .get_http_response_header("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let stream = kind.contains("text/event-stream");
+        if !stream && !kind.contains("json") {
+            return Action::Continue;
+        }
+        let encoded = self
+            .get_http_response_header("content-encoding")
+            .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+        if encoded {
+            return self.unscanned("compressed");
+        }
+        if stream {
+            // Masks change the length; the stream is chunked anyway.
+            self.set_http_response_header("content-length", None);
+            let policy = &self.shared.policy.response;
+            let stream = Stream::new(
+                self.format,
+                self.request_id().to_string(),
+                policy.window_bytes,
+                policy.unscanned,
+            );
+            self.answer = Some(Answer::Stream(Box::new(stream)));
+            Action::Continue
+        } else {
+            self.answer = Some(Answer::Json);
+            Action::Pause
+        }
+    }
+
+    /// An answer that cannot be judged: passed (counted) or refused with
+    /// 502, as the policy says.
+    fn unscanned(&mut self, reason: &str) -> Action {
+        self.answer = None;
+        self.shared.metrics.answer(Delivery::Unscanned);
+        match self.shared.policy.response.unscanned {
+            Unscanned::Pass => Action::Continue,
+            Unscanned::Block => {
+                let reply = errors::unscanned(self.format, reason, self.request_id());
+                self.reply(reply)
+            }
+        }
+    }
+
+    /// The whole JSON answer: delivered, masked in place, or replaced by
+    /// an error in the API's shape.
+    fn judge_json(&mut self, size: usize) -> Action {
+        self.answer = None;
+        let shared = Rc::clone(&self.shared);
+        let Some(scanner) = &shared.answers else {
+            return Action::Continue;
+        };
+        let mode = shared.policy.response.mode;
+        let judge = Judge::new(scanner, &shared.policy.allowlist, mode);
+        let body = self.get_http_response_body(0, size).unwrap_or_default();
+        let judged = json::judge(&body, &judge);
+        let delivery = Delivery::of(!judged.detections.is_empty(), mode);
+        shared.metrics.answer(delivery);
+        match (delivery, judged.redacted) {
+            (Delivery::Blocked, _) => {
+                let category = judged
+                    .detections
+                    .first()
+                    .map_or("unknown", |d| d.category.as_ref());
+                let reply = errors::blocked(self.format, category, self.request_id());
+                self.reply(reply)
+            }
+            (Delivery::Redacted, Some(redacted)) => {
+                self.set_http_response_body(0, size, &redacted);
+                let length = redacted.len().to_string();
+                self.set_http_response_header("content-length", Some(&length));
+                Action::Continue
+            }
+            _ => Action::Continue,
+        }
+    }
+
+    /// One chunk of an event stream: what may leave now replaces it.
+    fn judge_chunk(&mut self, size: usize, end_of_stream: bool) -> Action {
+        let Some(Answer::Stream(mut stream)) = self.answer.take() else {
+            return Action::Continue;
+        };
+        let shared = Rc::clone(&self.shared);
+        let Some(scanner) = &shared.answers else {
+            return Action::Continue;
+        };
+        let mode = shared.policy.response.mode;
+        let judge = Judge::new(scanner, &shared.policy.allowlist, mode);
+        let chunk = match size {
+            0 => Vec::new(),
+            size => self.get_http_response_body(0, size).unwrap_or_default(),
+        };
+        let mut out = stream.push(&chunk, &judge);
+        if end_of_stream {
+            out.extend(stream.finish(&judge));
+            shared.metrics.answer(stream_delivery(&stream, mode));
+        } else {
+            self.answer = Some(Answer::Stream(stream));
+        }
+        if out != chunk {
+            self.set_http_response_body(0, size, &out);
+        }
+        Action::Continue
+    }
+
+    /// Feeds the usage reader (tokens-per-minute limits), when it reads.
+    fn read_usage(&mut self, size: usize, end_of_stream: bool) {
+        if let Some(mut tail) = self.usage.take() {
+            if let Some(chunk) = self.get_http_response_body(0, size) {
+                tail.push(&chunk);
+            }
+            if end_of_stream {
+                self.report_usage(&tail);
+            } else {
+                self.usage = Some(tail);
+            }
+        }
+    }
+}
+
+/// What became of a finished stream.
+fn stream_delivery(stream: &Stream, mode: AnswerMode) -> Delivery {
+    if stream.found.is_empty() && stream.unscannable > 0 {
+        Delivery::Unscanned
+    } else {
+        Delivery::of(!stream.found.is_empty(), mode)
+    }
+}
+
 impl Context for Filter {}
 
 impl HttpContext for Filter {
@@ -254,6 +409,11 @@ impl HttpContext for Filter {
         for (name, value) in &headers {
             if is_reserved_header(name) {
                 // Only the filter may tell the upstream what it concluded.
+                self.remove_http_request_header(name);
+            } else if name.eq_ignore_ascii_case("accept-encoding") && self.shared.answers.is_some()
+            {
+                // Answers are judged as text: ask the upstream for them
+                // uncompressed (one it compresses anyway is unscanned).
                 self.remove_http_request_header(name);
             } else if name == ":path" {
                 self.format = std::str::from_utf8(value).ok().and_then(Format::from_path);
@@ -317,8 +477,9 @@ impl HttpContext for Filter {
         self.judge()
     }
 
-    /// A forwarded request under a tokens-per-minute limit: read what the
-    /// response says it used (JSON or an event stream), as it passes.
+    /// A forwarded request's answer: judged (JSON or an event stream) when
+    /// the policy judges answers; under a tokens-per-minute limit, also
+    /// read for the tokens it says it used.
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
         let limited = self
             .shared
@@ -333,21 +494,33 @@ impl HttpContext for Filter {
                 self.usage = Some(Tail::default());
             }
         }
-        Action::Continue
+        if self.replied || end_of_stream {
+            return Action::Continue;
+        }
+        self.start_answer()
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        if let Some(mut tail) = self.usage.take() {
-            if let Some(chunk) = self.get_http_response_body(0, body_size) {
-                tail.push(&chunk);
+        match self.answer {
+            Some(Answer::Json) => {
+                if body_size > self.shared.policy.response.max_body_bytes {
+                    return self.unscanned("too_large");
+                }
+                if !end_of_stream {
+                    return Action::Pause;
+                }
+                self.read_usage(body_size, end_of_stream);
+                self.judge_json(body_size)
             }
-            if end_of_stream {
-                self.report_usage(&tail);
-            } else {
-                self.usage = Some(tail);
+            Some(Answer::Stream(_)) => {
+                self.read_usage(body_size, end_of_stream);
+                self.judge_chunk(body_size, end_of_stream)
+            }
+            None => {
+                self.read_usage(body_size, end_of_stream);
+                Action::Continue
             }
         }
-        Action::Continue
     }
 
     /// Trailers end a request whose last body chunk was not end of stream.

@@ -28,6 +28,7 @@
 //! `cargo test`; the glue compiles only for wasm32, where the host imports
 //! exist.
 
+pub mod answer;
 pub mod client;
 pub mod decision;
 pub mod enforced;

@@ -19,6 +19,17 @@ pub const EVENTS_SENT: &str = "sentinel_events_sent_total";
 pub const EVENTS_DROPPED: &str = "sentinel_events_dropped_total";
 /// Event batches that failed (retried or refused).
 pub const EVENTS_FAILED_BATCHES: &str = "sentinel_events_failed_batches_total";
+/// Answers judged (JSON bodies and event streams).
+pub const RESPONSES_SCANNED: &str = "sentinel_response_scanned_total";
+/// Answers delivered with what was found masked.
+pub const RESPONSES_REDACTED: &str = "sentinel_response_redacted_total";
+/// Answers replaced by an error, or streams ended with one.
+pub const RESPONSES_BLOCKED: &str = "sentinel_response_blocked_total";
+/// Answers with findings delivered unchanged (response mode `monitor`).
+pub const RESPONSES_FLAGGED: &str = "sentinel_response_flagged_total";
+/// Answers that could not be scanned (compressed, too large, an oversize
+/// stream event), passed or refused as the policy says.
+pub const RESPONSES_UNSCANNED: &str = "sentinel_response_unscanned_total";
 /// Histogram: microseconds the filter spent on a judged request (its
 /// header callback, then parsing, scanning and deciding on the body), time
 /// waiting for the body's bytes excepted.
@@ -53,6 +64,7 @@ mod host {
     use proxy_wasm::types::MetricType;
     use sentinel_engines::Verdict;
 
+    use crate::answer::Delivery;
     use crate::decision::Outcome;
     use crate::outbox::Stats;
 
@@ -72,6 +84,7 @@ mod host {
         events_failed_batches: u32,
         filter_time: u32,
         build_time: u32,
+        responses: [u32; 5],
         /// Category counters, defined on first use: the engines do not list
         /// their categories up front.
         /// Keyed by category name; a custom rule's category is owned.
@@ -94,6 +107,13 @@ mod host {
                 events_failed_batches: counter(super::EVENTS_FAILED_BATCHES)?,
                 filter_time: define(MetricType::Histogram, super::FILTER_TIME_US)?,
                 build_time: define(MetricType::Gauge, super::BUILD_TIME_US)?,
+                responses: [
+                    counter(super::RESPONSES_SCANNED)?,
+                    counter(super::RESPONSES_REDACTED)?,
+                    counter(super::RESPONSES_BLOCKED)?,
+                    counter(super::RESPONSES_FLAGGED)?,
+                    counter(super::RESPONSES_UNSCANNED)?,
+                ],
                 categories: RefCell::new(HashMap::new()),
             })
         }
@@ -130,6 +150,23 @@ mod host {
             add(self.events_sent, stats.sent);
             add(self.events_dropped, stats.dropped);
             add(self.events_failed_batches, stats.failed_batches);
+        }
+
+        /// One answer's outcome; every judged answer also counts as scanned.
+        pub fn answer(&self, outcome: Delivery) {
+            let [scanned, redacted, blocked, flagged, unscanned] = self.responses;
+            match outcome {
+                Delivery::Unscanned => increment(unscanned),
+                judged => {
+                    increment(scanned);
+                    match judged {
+                        Delivery::Redacted => increment(redacted),
+                        Delivery::Blocked => increment(blocked),
+                        Delivery::Flagged => increment(flagged),
+                        Delivery::Clean | Delivery::Unscanned => {}
+                    }
+                }
+            }
         }
 
         pub fn outcome(&self, outcome: &Outcome) {

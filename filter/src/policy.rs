@@ -64,6 +64,8 @@ pub struct Policy {
     /// When repeated blocks quarantine a client (on every pod); `None`:
     /// never.
     pub quarantine: Option<QuarantineRule>,
+    /// How the model's answers are judged (`response`).
+    pub response: crate::answer::policy::Response,
 }
 
 /// The `quarantine` object: `blocks` blocked requests within `window_s`
@@ -187,6 +189,7 @@ impl Default for Policy {
             state: Some(StateSync::default()),
             rate_limit: None,
             quarantine: Some(QuarantineRule::default()),
+            response: crate::answer::policy::Response::for_mode(true),
         }
     }
 }
@@ -208,6 +211,7 @@ struct RawPolicy {
     state: Option<RawState>,
     rate_limit: Option<RawRateLimit>,
     quarantine: Option<RawQuarantine>,
+    response: Option<crate::answer::policy::RawResponse>,
 }
 
 #[derive(Deserialize)]
@@ -324,6 +328,11 @@ impl Policy {
         if let Some(limit) = raw.rate_limit {
             policy.rate_limit = Some(parse_rate_limit(limit)?);
         }
+        let enforce = policy.mode == Mode::Enforce;
+        policy.response = match raw.response {
+            Some(response) => crate::answer::policy::parse(response, enforce)?,
+            None => crate::answer::policy::Response::for_mode(enforce),
+        };
         Ok(policy)
     }
 

@@ -30,6 +30,8 @@ use crate::seen::Seen;
 pub struct Shared {
     pub policy: Policy,
     pub scanner: Scanner,
+    /// The response engines; `None` when answers are not judged.
+    pub answers: Option<Scanner>,
     pub metrics: Metrics,
     /// Verdicts of texts this configuration judged already.
     pub seen: RefCell<Seen>,
@@ -247,6 +249,10 @@ impl Root {
     fn build(&self, policy: Result<Policy, String>) -> Result<Shared, String> {
         let policy = policy?;
         let scanner = policy.scanner()?;
+        let answers = match policy.response.mode {
+            crate::answer::policy::Mode::Off => None,
+            _ => Some(policy.response.scanner(&policy.custom_rules)?),
+        };
         let metrics = Metrics::define()?;
         let configured_at = self
             .get_current_time()
@@ -259,6 +265,7 @@ impl Root {
         Ok(Shared {
             policy,
             scanner,
+            answers,
             metrics,
             seen: RefCell::new(Seen::default()),
             configured_at,
@@ -274,7 +281,8 @@ impl Root {
             &format!(
                 "{what}: mode={} block_threshold={} engine_thresholds={:?} \
                  allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
-                 custom_rules={:?} events={:?} state={:?} client_id_header={:?}",
+                 custom_rules={:?} events={:?} state={:?} client_id_header={:?} \
+                 response={:?}",
                 shared.policy.mode.as_str(),
                 shared.policy.block_threshold(),
                 shared
@@ -301,6 +309,7 @@ impl Root {
                 shared.policy.events,
                 shared.policy.state,
                 shared.policy.client_id_header,
+                shared.policy.response,
             ),
         );
         // One timer for both jobs: the shorter interval.

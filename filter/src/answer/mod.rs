@@ -1,0 +1,85 @@
+//! The upstream's answer, judged on its way back to the client.
+//!
+//! - `policy`  the policy's `response` object
+//! - `json`    a buffered JSON answer: every string judged, masked in place
+//! - `sse`     an event stream re-assembled from arbitrary TCP chunks
+//! - `stream`  an event stream judged as it flows: text deltas joined per
+//!   choice / content block, a window held back, masked or ended
+//! - `errors`  the error answers, in each API's body and stream shape
+
+pub mod errors;
+pub mod json;
+pub mod policy;
+pub mod sse;
+pub mod stream;
+
+use sentinel_engines::{Allowlist, Detection, Scanner};
+
+use policy::Mode;
+
+/// What became of one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Judged, nothing found.
+    Clean,
+    /// Found something; delivered unchanged (response mode `monitor`).
+    Flagged,
+    Redacted,
+    Blocked,
+    /// Not judged: compressed, too large, or an oversize stream event.
+    Unscanned,
+}
+
+impl Delivery {
+    /// The outcome of a judged answer with `found` findings under `mode`.
+    pub fn of(found: bool, mode: Mode) -> Delivery {
+        match (found, mode) {
+            (false, _) | (true, Mode::Off) => Delivery::Clean,
+            (true, Mode::Monitor) => Delivery::Flagged,
+            (true, Mode::Redact) => Delivery::Redacted,
+            (true, Mode::Block) => Delivery::Blocked,
+        }
+    }
+}
+
+/// What judges an answer's texts: the response engines, the policy's
+/// allow-list and what to do with findings.
+pub struct Judge<'a> {
+    scanner: &'a Scanner,
+    allowlist: &'a Allowlist,
+    mode: Mode,
+}
+
+impl<'a> Judge<'a> {
+    pub fn new(scanner: &'a Scanner, allowlist: &'a Allowlist, mode: Mode) -> Judge<'a> {
+        Judge {
+            scanner,
+            allowlist,
+            mode,
+        }
+    }
+
+    pub fn scanner(&self) -> &Scanner {
+        self.scanner
+    }
+
+    pub fn allowlist(&self) -> &Allowlist {
+        self.allowlist
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether findings are masked in what is delivered.
+    pub fn redacts(&self) -> bool {
+        self.mode == Mode::Redact
+    }
+
+    /// What the allow-list leaves of the engines' findings in `text`.
+    pub fn text(&self, text: &str) -> Vec<Detection> {
+        self.allowlist
+            .apply(text, self.scanner.scan(text))
+            .detections
+    }
+}
