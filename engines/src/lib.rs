@@ -23,6 +23,7 @@
 //! | `packs`      | the rules themselves, one file per engine, as data |
 //! | `verdict`    | detections to risk (noisy-OR of per-engine maxima), dedup |
 //! | `custom`     | a policy's custom rules: validated, compiled, run on the canonical fold |
+//! | `leakage`    | system-prompt leakage: canaries, prompt fingerprints (word shingles) |
 //! | `redact`     | masks detected spans (`[REDACTED:<category>]`) |
 //! | `stream`     | judges a text that arrives in pieces, holding back only a window |
 //! | `policy`     | a policy's thresholds (global, per engine) and allow-list |
@@ -38,6 +39,7 @@ mod custom;
 mod decode;
 mod detection;
 mod error;
+mod leakage;
 mod normalize;
 mod offsets;
 mod packs;
@@ -53,6 +55,10 @@ mod views;
 pub use custom::{CustomRule, MAX_CUSTOM_PATTERN_LEN, MAX_CUSTOM_RULES, MAX_CUSTOM_RULE_ID_LEN};
 pub use detection::{Detection, Engine, Span};
 pub use error::{Error, ErrorKind};
+pub use leakage::{
+    fingerprint, Echo, Fingerprint, Leakage, CANARY_LEN, MAX_CANARIES, MAX_PROMPTS,
+    MAX_PROMPT_SHINGLES, MIN_SHINGLES, SHINGLE_WORDS,
+};
 pub use policy::{
     Allowlist, PolicyError, Thresholds, MAX_ALLOWLIST_ENTRIES, MAX_ALLOWLIST_ENTRY_LEN,
 };

@@ -45,7 +45,7 @@ pub struct PolicyError {
 }
 
 impl PolicyError {
-    fn new(message: String) -> Self {
+    pub(crate) fn new(message: String) -> Self {
         PolicyError { message }
     }
 }

@@ -14,7 +14,7 @@
 //! it is kept.
 
 use crate::redact::{ceil_boundary, floor_boundary};
-use crate::{Allowlist, Detection, Scanner, Span};
+use crate::{Detection, Span};
 
 /// The longest run of non-space characters held back whole.
 pub const MAX_RUN: usize = 4096;
@@ -76,13 +76,14 @@ impl TextStream {
         self.len() - self.safe >= 2 * self.window
     }
 
-    /// Judges what is held. Returns what was found that was not reported
-    /// before (spans in stream offsets) and moves the safe offset. When
-    /// `finished` (the stream ended), everything becomes safe.
+    /// Judges what is held with `find` (the detections in a text, spans
+    /// relative to it: the scanner with the allow-list applied, say).
+    /// Returns what was found that was not reported before (spans in stream
+    /// offsets) and moves the safe offset. When `finished` (the stream
+    /// ended), everything becomes safe.
     pub fn judge(
         &mut self,
-        scanner: &Scanner,
-        allowlist: &Allowlist,
+        find: &dyn Fn(&str) -> Vec<Detection>,
         finished: bool,
     ) -> Vec<Detection> {
         let end = self.len();
@@ -91,7 +92,7 @@ impl TextStream {
         }
         let from = self.context_start();
         let slice = &self.text[from - self.base..];
-        let verdict = allowlist.apply(slice, scanner.scan(slice));
+        let detections = find(slice);
         let mut limit = if finished {
             end
         } else {
@@ -107,11 +108,7 @@ impl TextStream {
                 limit = limit.min(run_start.max(self.safe));
             }
         }
-        let mut found: Vec<Detection> = verdict
-            .detections
-            .into_iter()
-            .map(|d| shifted(d, from))
-            .collect();
+        let mut found: Vec<Detection> = detections.into_iter().map(|d| shifted(d, from)).collect();
         if !finished {
             // A value that reaches into what is held back may still grow:
             // it is judged once its end is known.
@@ -175,7 +172,15 @@ fn shifted(mut d: Detection, by: usize) -> Detection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Engine;
+    use crate::{Allowlist, Engine, Scanner};
+
+    /// The scanner's findings the allow-list leaves.
+    fn finder<'a>(
+        scanner: &'a Scanner,
+        allow: &'a Allowlist,
+    ) -> impl Fn(&str) -> Vec<Detection> + 'a {
+        move |text| allow.apply(text, scanner.scan(text)).detections
+    }
 
     fn scanner() -> Scanner {
         Scanner::builder()
@@ -202,11 +207,11 @@ mod tests {
             stream.push(piece);
             rest = tail;
             if stream.due() {
-                found.extend(stream.judge(&scanner, &allow, false));
+                found.extend(stream.judge(&finder(&scanner, &allow), false));
             }
             safe.push(stream.safe());
         }
-        found.extend(stream.judge(&scanner, &allow, true));
+        found.extend(stream.judge(&finder(&scanner, &allow), true));
         assert_eq!(stream.safe(), text.len());
         (safe, found)
     }
@@ -230,7 +235,7 @@ mod tests {
             for (i, c) in text.as_bytes().chunks(size).enumerate() {
                 stream.push(std::str::from_utf8(c).expect("ascii"));
                 if stream.due() {
-                    let found = stream.judge(&scanner, &allow, false);
+                    let found = stream.judge(&finder(&scanner, &allow), false);
                     if found.iter().any(|d| d.category == "aws_access_key") {
                         scanner_found_at = Some(i);
                     }
@@ -283,11 +288,11 @@ mod tests {
         let token_at = stream.len();
         stream.push(&"x".repeat(100));
         assert!(stream.due());
-        stream.judge(&scanner, &allow, false);
+        stream.judge(&finder(&scanner, &allow), false);
         assert_eq!(stream.safe(), token_at, "held from the start of the run");
         stream.push(" done");
         stream.push(&" more words follow".repeat(4));
-        stream.judge(&scanner, &allow, false);
+        stream.judge(&finder(&scanner, &allow), false);
         assert!(stream.safe() > token_at + 100);
     }
 
@@ -297,7 +302,7 @@ mod tests {
         let allow = Allowlist::default();
         let mut stream = TextStream::new(16);
         stream.push(&"y".repeat(MAX_RUN + 100));
-        stream.judge(&scanner, &allow, false);
+        stream.judge(&finder(&scanner, &allow), false);
         assert_eq!(stream.safe(), MAX_RUN + 100 - 16);
     }
 
@@ -307,7 +312,7 @@ mod tests {
         let allow = Allowlist::new(["re:AKIA[0-9A-Z]{9}EXAMPLE"]).expect("valid");
         let mut stream = TextStream::new(32);
         stream.push(&format!("key {KEY} end"));
-        assert!(stream.judge(&scanner, &allow, true).is_empty());
+        assert!(stream.judge(&finder(&scanner, &allow), true).is_empty());
     }
 
     #[test]
@@ -318,7 +323,7 @@ mod tests {
         for _ in 0..2000 {
             stream.push("plain words in a long answer ");
             if stream.due() {
-                stream.judge(&scanner, &allow, false);
+                stream.judge(&finder(&scanner, &allow), false);
             }
         }
         assert!(stream.text.len() < 8 * 64, "kept {}", stream.text.len());

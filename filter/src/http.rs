@@ -322,7 +322,7 @@ impl Filter {
             return Action::Continue;
         };
         let mode = shared.policy.response.mode;
-        let judge = Judge::new(scanner, &shared.policy.allowlist, mode);
+        let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
         let body = self.get_http_response_body(0, size).unwrap_or_default();
         let judged = json::judge(&body, &judge);
         let delivery = Delivery::of(!judged.detections.is_empty(), mode);
@@ -356,7 +356,7 @@ impl Filter {
             return Action::Continue;
         };
         let mode = shared.policy.response.mode;
-        let judge = Judge::new(scanner, &shared.policy.allowlist, mode);
+        let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
         let chunk = match size {
             0 => Vec::new(),
             size => self.get_http_response_body(0, size).unwrap_or_default(),

@@ -15,7 +15,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel, MapType};
-use sentinel_engines::Scanner;
+use sentinel_engines::{Leakage, Scanner};
 
 use crate::events::{micros_between, unix_ms, EventIds};
 use crate::http::{Filter, Unconfigured};
@@ -32,6 +32,8 @@ pub struct Shared {
     pub scanner: Scanner,
     /// The response engines; `None` when answers are not judged.
     pub answers: Option<Scanner>,
+    /// The policy's canaries and system-prompt fingerprints, compiled.
+    pub leakage: Leakage,
     pub metrics: Metrics,
     /// Verdicts of texts this configuration judged already.
     pub seen: RefCell<Seen>,
@@ -253,6 +255,7 @@ impl Root {
             crate::answer::policy::Mode::Off => None,
             _ => Some(policy.response.scanner(&policy.custom_rules)?),
         };
+        let leakage = policy.response.leakage()?;
         let metrics = Metrics::define()?;
         let configured_at = self
             .get_current_time()
@@ -266,6 +269,7 @@ impl Root {
             policy,
             scanner,
             answers,
+            leakage,
             metrics,
             seen: RefCell::new(Seen::default()),
             configured_at,
@@ -282,7 +286,7 @@ impl Root {
                 "{what}: mode={} block_threshold={} engine_thresholds={:?} \
                  allowlist_entries={} max_body_bytes={} engines={:?} text_paths={:?} \
                  custom_rules={:?} events={:?} state={:?} client_id_header={:?} \
-                 response={:?}",
+                 response_mode={} response_engines={:?} canaries={} system_prompts={}",
                 shared.policy.mode.as_str(),
                 shared.policy.block_threshold(),
                 shared
@@ -309,7 +313,10 @@ impl Root {
                 shared.policy.events,
                 shared.policy.state,
                 shared.policy.client_id_header,
-                shared.policy.response,
+                shared.policy.response.mode.as_str(),
+                shared.policy.response.engines,
+                shared.policy.response.canaries.len(),
+                shared.policy.response.system_prompts.len(),
             ),
         );
         // One timer for both jobs: the shorter interval.

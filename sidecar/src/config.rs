@@ -50,6 +50,10 @@ pub enum Command {
     /// Rebuild the quarantines in Redis from the block events in Postgres
     /// (after Redis lost its data).
     RebuildState(RebuildStateArgs),
+    /// Print the `response.system_prompts` entry of a filter policy for a
+    /// system prompt (read from FILE or stdin): its word shingles, hashed,
+    /// so the policy never holds the prompt itself.
+    Fingerprint(FingerprintArgs),
 }
 
 // No Debug derive: the URLs may carry passwords and must not reach the logs.
@@ -338,6 +342,16 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub detection: DetectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// The name the policy gives the prompt (reported with a leak).
+    #[arg(long)]
+    pub id: String,
+
+    /// The prompt's file; `-` or nothing reads stdin.
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

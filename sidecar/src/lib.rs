@@ -2,7 +2,8 @@
 //!
 //! Module map:
 //! - [`config`]: command line (`serve`, `scan`, `eval`, `migrate`,
-//!   `backup`, `restore`, `rebuild-state`) with environment fallbacks.
+//!   `backup`, `restore`, `rebuild-state`, `fingerprint`) with environment
+//!   fallbacks.
 //! - [`server`]: HTTP service state, routes, `run` (listener + shutdown given).
 //! - [`health`]: `/health` and `/ready` probes; [`metrics`]: `/metrics`.
 //! - [`api`]: `POST /v1/scan`.
@@ -27,6 +28,8 @@
 //! - [`store`]: Redis Cluster and Postgres handles with health checks.
 //! - [`scan`]: the `scan` CLI (text / lines / JSONL in, JSONL verdicts out).
 //! - [`eval`]: the `eval` CLI (labelled corpora in, precision/recall out).
+//! - [`fingerprint`]: the `fingerprint` CLI (a system prompt in, its policy
+//!   entry out).
 //! - [`request`], [`report`]: input record and verdict JSON shared by the CLI
 //!   and the API.
 //! - [`logging`], [`shutdown`]: JSON logs to stderr; SIGTERM / Ctrl-C.
@@ -38,6 +41,7 @@ pub mod error;
 pub mod eval;
 pub mod events;
 pub mod export;
+pub mod fingerprint;
 pub mod health;
 pub mod incident;
 pub mod ingest;

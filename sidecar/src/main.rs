@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use sentinel_sidecar::config::{Cli, Command};
 use sentinel_sidecar::recovery::{backup, rebuild, restore};
-use sentinel_sidecar::{eval, migrate, scan, server};
+use sentinel_sidecar::{eval, fingerprint, migrate, scan, server};
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup::run(&args),
         Command::Restore(args) => restore::run(&args),
         Command::RebuildState(args) => rebuild::run(&args),
+        Command::Fingerprint(args) => fingerprint::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,9 @@ use sentinel_stack::{http, tools};
 use serde_json::{json, Value};
 
 const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const CANARY: &str = "CANARY-7f3a9c51";
+const SYSTEM_PROMPT: &str = "You are the Acme support assistant. Never reveal the internal \
+    refund rules, and hand every refund above 500 euros to a human agent.";
 const EMAIL: &str = "jane.doe@example.com";
 
 struct Setup {
@@ -42,9 +45,15 @@ fn start(name: &str) -> Setup {
         };
         Envoy::start(&dir, name, config).expect("Envoy starts")
     };
+    // The fingerprint as `sentinel-sidecar fingerprint` prints it.
+    let shingles: Vec<String> = sentinel_engines::fingerprint(SYSTEM_PROMPT)
+        .iter()
+        .map(|h| format!("{h:016x}"))
+        .collect();
     let redact = envoy(
         "envoy-redact",
-        json!({"mode": "redact", "unscanned": "pass"}),
+        json!({"mode": "redact", "unscanned": "pass", "canaries": [CANARY],
+               "system_prompts": [{"id": "support", "shingles": shingles}]}),
     );
     let block = envoy("envoy-block", json!({"mode": "block"}));
     Setup {
@@ -179,6 +188,21 @@ fn json_answers_are_masked_in_place_or_replaced_by_an_error() {
         "usage kept"
     );
 
+    // A planted canary and an echoed system prompt.
+    let told = format!("The marker is {CANARY}. My instructions: {SYSTEM_PROMPT}");
+    let telling = [("x-demo-reply", told.as_str())];
+    let response = ask(
+        &client,
+        &setup.redact.url("/v1/chat/completions"),
+        false,
+        &telling,
+    );
+    let answer: Value = response.json().expect("JSON");
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        "The marker is [REDACTED:canary]. My instructions: [REDACTED:system_prompt_leak]."
+    );
+
     // The upstream was asked for an uncompressed answer.
     let log = setup.upstream.log().expect("the upstream's log");
     let last = log.requests.back().expect("a request reached the upstream");
@@ -191,8 +215,9 @@ fn json_answers_are_masked_in_place_or_replaced_by_an_error() {
         false,
         &headers,
     );
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let status = response.status();
     let error: Value = response.json().expect("an error body");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
     assert_eq!(error["error"]["type"], "sentinel_blocked");
     assert_eq!(error["error"]["code"], "email");
 

@@ -48,7 +48,7 @@ pub fn judge(body: &[u8], judge: &Judge<'_>) -> Judged {
         }
         Err(_) => {
             let text = String::from_utf8_lossy(body);
-            let found = judge.text(&text);
+            let found = judge.whole(&text);
             if !found.is_empty() && judge.redacts() {
                 judged.redacted = Some(redact(&text, &found).into_bytes());
             }
@@ -67,7 +67,7 @@ pub fn strings(value: &mut Value, judge: &Judge<'_>, found: &mut Vec<Detection>)
             if text.is_empty() {
                 return false;
             }
-            let detections = judge.text(text);
+            let detections = judge.whole(text);
             if detections.is_empty() {
                 return false;
             }
@@ -108,7 +108,7 @@ mod tests {
     fn redacts_every_shape_in_place() {
         let scanner = scanner();
         let allow = Allowlist::default();
-        let redacting = Judge::new(&scanner, &allow, Mode::Redact);
+        let redacting = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
         let answers = [
             json!({"id": "c1", "object": "chat.completion", "choices": [{"index": 0,
                 "message": {"role": "assistant", "content": LEAK}}],
@@ -143,7 +143,10 @@ mod tests {
         let allow = Allowlist::default();
         let body = json!({"choices": [{"message": {"content": LEAK}}]}).to_string();
         for mode in [Mode::Monitor, Mode::Block] {
-            let judged = judge(body.as_bytes(), &Judge::new(&scanner, &allow, mode));
+            let judged = judge(
+                body.as_bytes(),
+                &Judge::new(&scanner, &allow, crate::answer::no_leakage(), mode),
+            );
             let categories: Vec<&str> = judged
                 .detections
                 .iter()
@@ -158,7 +161,7 @@ mod tests {
     fn a_clean_answer_is_left_alone() {
         let scanner = scanner();
         let allow = Allowlist::default();
-        let judge = Judge::new(&scanner, &allow, Mode::Redact);
+        let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
         let body =
             json!({"id": "jane.doe@example.com", "choices": [{"message": {"content": "Paris."}}]});
         let judged = super::judge(body.to_string().as_bytes(), &judge);
@@ -167,10 +170,35 @@ mod tests {
     }
 
     #[test]
+    fn an_echoed_system_prompt_is_masked() {
+        let prompt = "You are the Acme support assistant. Never reveal the internal refund \
+            rules, and hand every refund above 500 euros to a human agent.";
+        let fingerprint = sentinel_engines::Fingerprint {
+            id: "support".into(),
+            shingles: sentinel_engines::fingerprint(prompt).into_iter().collect(),
+        };
+        let leakage = sentinel_engines::Leakage::new(&[], vec![fingerprint], 0.5).unwrap();
+        let scanner = scanner();
+        let allow = Allowlist::default();
+        let judge = Judge::new(&scanner, &allow, &leakage, Mode::Redact);
+        let body = json!({"content": [{"type": "text", "text": format!("Sure: {prompt}")}]});
+        let judged = super::judge(body.to_string().as_bytes(), &judge);
+        assert!(judged
+            .detections
+            .iter()
+            .all(|d| d.category == "system_prompt_leak"));
+        let value: Value = serde_json::from_slice(&judged.redacted.unwrap()).unwrap();
+        assert_eq!(
+            value["content"][0]["text"],
+            "Sure: [REDACTED:system_prompt_leak]."
+        );
+    }
+
+    #[test]
     fn a_body_that_is_not_json_is_read_as_text() {
         let scanner = scanner();
         let allow = Allowlist::default();
-        let judge = Judge::new(&scanner, &allow, Mode::Redact);
+        let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
         let judged = super::judge(format!("{{broken {LEAK}").as_bytes(), &judge);
         assert_eq!(judged.detections.len(), 2);
         let text = String::from_utf8(judged.redacted.unwrap()).unwrap();

@@ -13,7 +13,7 @@ pub mod policy;
 pub mod sse;
 pub mod stream;
 
-use sentinel_engines::{Allowlist, Detection, Scanner};
+use sentinel_engines::{Allowlist, Detection, Leakage, Scanner};
 
 use policy::Mode;
 
@@ -43,28 +43,32 @@ impl Delivery {
 }
 
 /// What judges an answer's texts: the response engines, the policy's
-/// allow-list and what to do with findings.
+/// allow-list, the system-prompt leakage checks and what to do with
+/// findings.
 pub struct Judge<'a> {
     scanner: &'a Scanner,
     allowlist: &'a Allowlist,
+    leakage: &'a Leakage,
     mode: Mode,
 }
 
 impl<'a> Judge<'a> {
-    pub fn new(scanner: &'a Scanner, allowlist: &'a Allowlist, mode: Mode) -> Judge<'a> {
+    pub fn new(
+        scanner: &'a Scanner,
+        allowlist: &'a Allowlist,
+        leakage: &'a Leakage,
+        mode: Mode,
+    ) -> Judge<'a> {
         Judge {
             scanner,
             allowlist,
+            leakage,
             mode,
         }
     }
 
-    pub fn scanner(&self) -> &Scanner {
-        self.scanner
-    }
-
-    pub fn allowlist(&self) -> &Allowlist {
-        self.allowlist
+    pub fn leakage(&self) -> &Leakage {
+        self.leakage
     }
 
     pub fn mode(&self) -> Mode {
@@ -76,10 +80,32 @@ impl<'a> Judge<'a> {
         self.mode == Mode::Redact
     }
 
-    /// What the allow-list leaves of the engines' findings in `text`.
+    /// What the allow-list leaves of the engines' findings in `text`, and
+    /// the canaries in it: what a part of a text can show.
     pub fn text(&self, text: &str) -> Vec<Detection> {
+        let mut found = self.engines(text);
+        found.extend(self.leakage.canaries(text));
+        found
+    }
+
+    /// The engines' findings, the canaries and the system prompts a whole
+    /// text echoes.
+    pub fn whole(&self, text: &str) -> Vec<Detection> {
+        let mut found = self.engines(text);
+        found.extend(self.leakage.find(text));
+        found
+    }
+
+    fn engines(&self, text: &str) -> Vec<Detection> {
         self.allowlist
             .apply(text, self.scanner.scan(text))
             .detections
     }
+}
+
+/// No canaries, no prompts: for tests of everything else.
+#[cfg(test)]
+pub(crate) fn no_leakage() -> &'static Leakage {
+    static NONE: std::sync::OnceLock<Leakage> = std::sync::OnceLock::new();
+    NONE.get_or_init(Leakage::default)
 }

@@ -2,12 +2,19 @@
 //!
 //! ```json
 //! {"response": {"mode": "redact", "engines": ["pii", "secrets", "exfiltration"],
-//!               "max_body_bytes": 1048576, "window_bytes": 128, "unscanned": "block"}}
+//!               "max_body_bytes": 1048576, "window_bytes": 128, "unscanned": "block",
+//!               "canaries": ["CANARY-7f3a9c51"], "min_echo_share": 0.2,
+//!               "system_prompts": [{"id": "support-bot", "shingles": ["9f2c...", ...]}]}}
 //! ```
+//!
+//! A `system_prompts` entry is what `sentinel-sidecar fingerprint` prints
+//! for a prompt: its word shingles as 16-digit hex hashes.
 
 use std::str::FromStr;
 
-use sentinel_engines::{CustomRule, Engine, Scanner};
+use std::collections::HashSet;
+
+use sentinel_engines::{CustomRule, Engine, Fingerprint, Leakage, Scanner};
 use serde::Deserialize;
 
 /// What happens to an answer the engines find something in.
@@ -60,7 +67,15 @@ pub struct Response {
     /// characters are held whole besides, up to `sentinel_engines::MAX_RUN`.
     pub window_bytes: usize,
     pub unscanned: Unscanned,
+    /// Strings planted in system prompts: an answer holding one leaks it.
+    pub canaries: Vec<String>,
+    /// Fingerprints of system prompts an answer must not echo.
+    pub system_prompts: Vec<Fingerprint>,
+    /// The share of a prompt's shingles an answer must hold to echo it.
+    pub min_echo_share: f32,
 }
+
+pub const DEFAULT_MIN_ECHO_SHARE: f32 = 0.2;
 
 pub const DEFAULT_ENGINES: [Engine; 3] = [Engine::Pii, Engine::Secrets, Engine::Exfiltration];
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -80,7 +95,20 @@ impl Response {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             window_bytes: DEFAULT_WINDOW_BYTES,
             unscanned: Unscanned::Block,
+            canaries: Vec::new(),
+            system_prompts: Vec::new(),
+            min_echo_share: DEFAULT_MIN_ECHO_SHARE,
         }
+    }
+
+    /// The canaries and prompt fingerprints, compiled.
+    pub fn leakage(&self) -> Result<Leakage, String> {
+        Leakage::new(
+            &self.canaries,
+            self.system_prompts.clone(),
+            self.min_echo_share,
+        )
+        .map_err(|e| format!("response: {e}"))
     }
 
     /// The scanner for answers: the output engines and those custom rules
@@ -108,7 +136,21 @@ pub struct RawResponse {
     max_body_bytes: Option<u64>,
     window_bytes: Option<u64>,
     unscanned: Option<Unscanned>,
+    canaries: Option<Vec<String>>,
+    system_prompts: Option<Vec<RawPrompt>>,
+    min_echo_share: Option<f64>,
 }
+
+/// One `system_prompts` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrompt {
+    id: String,
+    shingles: Vec<String>,
+}
+
+/// Longest `system_prompts` id.
+const MAX_PROMPT_ID: usize = 64;
 
 pub fn parse(raw: RawResponse, enforce: bool) -> Result<Response, String> {
     let mut response = Response::for_mode(enforce);
@@ -137,7 +179,50 @@ pub fn parse(raw: RawResponse, enforce: bool) -> Result<Response, String> {
     if let Some(unscanned) = raw.unscanned {
         response.unscanned = unscanned;
     }
+    if let Some(canaries) = raw.canaries {
+        response.canaries = canaries;
+    }
+    if let Some(prompts) = raw.system_prompts {
+        response.system_prompts = prompts
+            .into_iter()
+            .map(parse_prompt)
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(share) = raw.min_echo_share {
+        response.min_echo_share = share as f32;
+    }
+    // Checks the limits of all three together, as the filter will build them.
+    response.leakage()?;
     Ok(response)
+}
+
+fn parse_prompt(raw: RawPrompt) -> Result<Fingerprint, String> {
+    if raw.id.is_empty() || raw.id.len() > MAX_PROMPT_ID {
+        return Err(format!(
+            "response.system_prompts: id must be 1 to {MAX_PROMPT_ID} bytes, got {:?}",
+            raw.id
+        ));
+    }
+    let shingles: HashSet<u64> = raw
+        .shingles
+        .iter()
+        .map(|hex| {
+            (hex.len() == 16)
+                .then(|| u64::from_str_radix(hex, 16).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    format!(
+                        "response.system_prompts {:?}: shingle {hex:?} is not 16 hex digits \
+                         (use `sentinel-sidecar fingerprint`)",
+                        raw.id
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Fingerprint {
+        id: raw.id,
+        shingles,
+    })
 }
 
 fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<usize, String> {
@@ -191,6 +276,28 @@ mod tests {
         assert!(err(r#"{"engines":["pi"]}"#).contains("response.engines"));
         assert!(err(r#"{"mode":"mask"}"#).contains("unknown variant"));
         assert!(err(r#"{"windw_bytes":64}"#).contains("unknown field"));
+        assert!(err(r#"{"canaries":["short"]}"#).contains("8 to 256 bytes"));
+        assert!(err(r#"{"min_echo_share":1.5}"#).contains("min_echo_share"));
+        let bad_hex = r#"{"system_prompts":[{"id":"p","shingles":["xyz"]}]}"#;
+        assert!(err(bad_hex).contains("16 hex digits"));
+        let too_few = r#"{"system_prompts":[{"id":"p","shingles":["00000000000000ff"]}]}"#;
+        assert!(err(too_few).contains("needs 4"));
+    }
+
+    #[test]
+    fn a_fingerprint_as_the_cli_prints_it() {
+        let prompt = "You are the support assistant of Acme and never reveal the refund rules.";
+        let shingles: Vec<String> = sentinel_engines::fingerprint(prompt)
+            .iter()
+            .map(|h| format!("{h:016x}"))
+            .collect();
+        let json = serde_json::json!({"canaries": ["CANARY-7f3a9c51"],
+            "system_prompts": [{"id": "support", "shingles": shingles}]});
+        let r = parsed(&json.to_string(), true).unwrap();
+        let leakage = r.leakage().unwrap();
+        let found = leakage.find(&format!("Here: {prompt} CANARY-7f3a9c51"));
+        assert!(found.iter().any(|d| d.category == "system_prompt_leak"));
+        assert!(found.iter().any(|d| d.category == "canary"));
     }
 
     #[test]

@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 
-use sentinel_engines::{masks, Detection, Mask, Span, TextStream};
+use sentinel_engines::{masks, Detection, Echo, Mask, Span, TextStream};
 use serde_json::Value;
 
 use super::errors;
@@ -57,6 +57,8 @@ pub struct Stream {
 struct Channel {
     key: String,
     text: TextStream,
+    /// The system prompts this channel's text echoes, read once.
+    echo: Echo,
     /// What to mask, in stream offsets, sorted.
     masks: Vec<Mask>,
 }
@@ -187,12 +189,12 @@ impl Stream {
                     self.found(found, judge, out);
                     for (key, at, text) in deltas {
                         put(&mut value, &at, Value::String(text.clone()));
-                        self.piece(&mut held, key, at, text);
+                        self.piece(&mut held, key, at, text, judge, out);
                     }
                     held.body = Body::Json(value);
                 }
                 Err(_) => {
-                    self.piece(&mut held, "raw".to_string(), Vec::new(), data);
+                    self.piece(&mut held, "raw".to_string(), Vec::new(), data, judge, out);
                     held.body = Body::Text;
                 }
             }
@@ -202,9 +204,20 @@ impl Stream {
         }
     }
 
-    fn piece(&mut self, held: &mut Held, key: String, at: Vec<Step>, text: String) {
-        let channel = self.channel(key);
-        let span = self.channels[channel].text.push(&text);
+    fn piece(
+        &mut self,
+        held: &mut Held,
+        key: String,
+        at: Vec<Step>,
+        text: String,
+        judge: &Judge<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        let channel = self.channel(key, judge);
+        let state = &mut self.channels[channel];
+        let span = state.text.push(&text);
+        let echoed = state.echo.push(judge.leakage(), span.start, &text, false);
+        self.act(channel, echoed, judge, out);
         held.pieces.push(Piece {
             channel,
             span,
@@ -213,7 +226,7 @@ impl Stream {
         });
     }
 
-    fn channel(&mut self, key: String) -> usize {
+    fn channel(&mut self, key: String, judge: &Judge<'_>) -> usize {
         if let Some(i) = self.channels.iter().position(|c| c.key == key) {
             return i;
         }
@@ -223,6 +236,7 @@ impl Stream {
         self.channels.push(Channel {
             key,
             text: TextStream::new(self.window),
+            echo: judge.leakage().echo(),
             masks: Vec::new(),
         });
         self.channels.len() - 1
@@ -253,21 +267,33 @@ impl Stream {
             if self.ended {
                 return;
             }
+            let channel = &mut self.channels[i];
+            if finished {
+                let end = channel.text.len();
+                let echoed = channel.echo.push(judge.leakage(), end, "", true);
+                self.act(i, echoed, judge, out);
+            }
             let text = &mut self.channels[i].text;
             if !finished && !text.due() {
                 continue;
             }
-            let found = text.judge(judge.scanner(), judge.allowlist(), finished);
-            if found.is_empty() {
-                continue;
-            }
-            if judge.redacts() {
-                let channel = &mut self.channels[i];
-                channel.masks.extend(masks(&found));
-                channel.masks.sort_by_key(|m| m.span.start);
-            }
-            self.found(found, judge, out);
+            let found = text.judge(&|t| judge.text(t), finished);
+            self.act(i, found, judge, out);
         }
+    }
+
+    /// Acts on what was found in a channel: masks to apply (redact), then
+    /// as for any finding.
+    fn act(&mut self, channel: usize, found: Vec<Detection>, judge: &Judge<'_>, out: &mut Vec<u8>) {
+        if found.is_empty() {
+            return;
+        }
+        if judge.redacts() {
+            let channel = &mut self.channels[channel];
+            channel.masks.extend(masks(&found));
+            channel.masks.sort_by_key(|m| m.span.start);
+        }
+        self.found(found, judge, out);
     }
 
     /// Records findings; a blocking judge ends the stream on the first.

@@ -51,7 +51,7 @@ fn cuts(bytes: &[u8], seed: u64, max: usize) -> Vec<&[u8]> {
 fn run(body: &[u8], pieces: &[&[u8]], mode: Mode, window: usize) -> (Vec<u8>, Stream) {
     let scanner = scanner();
     let allow = Allowlist::default();
-    let judge = Judge::new(&scanner, &allow, mode);
+    let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), mode);
     let mut stream = Stream::new(
         Some(Format::OpenAiChat),
         "req-1".into(),
@@ -142,7 +142,7 @@ fn a_clean_stream_passes_byte_for_byte() {
 fn events_without_text_leave_at_once() {
     let scanner = scanner();
     let allow = Allowlist::default();
-    let judge = Judge::new(&scanner, &allow, Mode::Redact);
+    let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
     let mut stream = Stream::new(None, "r".into(), 64, Unscanned::Block);
     let first = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
     assert_eq!(stream.push(first, &judge), first.to_vec());
@@ -250,7 +250,7 @@ fn a_last_event_without_its_blank_line_is_kept() {
 fn an_oversize_event_is_refused_or_passed_and_counted() {
     let scanner = scanner();
     let allow = Allowlist::default();
-    let judge = Judge::new(&scanner, &allow, Mode::Redact);
+    let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
     let huge = format!("data: {}\n\n", "x".repeat(MAX_EVENT_BYTES + 20_000));
     let pieces: Vec<&[u8]> = huge.as_bytes().chunks(16 * 1024).collect();
     let mut blocked = Stream::new(Some(Format::OpenAiChat), "r".into(), 64, Unscanned::Block);
@@ -291,4 +291,46 @@ fn tool_call_arguments_are_a_channel_of_their_own() {
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("jane.d"), "{text}");
     assert!(text.contains("REDACTED:email"), "{text}");
+}
+
+#[test]
+fn canaries_and_an_echoed_prompt_are_caught_in_flight() {
+    let prompt = "You are the Acme support assistant. Never reveal the internal refund \
+        rules, and hand every refund above 500 euros to a human agent.";
+    let shingles = sentinel_engines::fingerprint(prompt).into_iter().collect();
+    let fingerprint = sentinel_engines::Fingerprint {
+        id: "support".into(),
+        shingles,
+    };
+    let leakage =
+        sentinel_engines::Leakage::new(&["CANARY-7f3a9c51".into()], vec![fingerprint], 0.3)
+            .unwrap();
+    let scanner = scanner();
+    let allow = Allowlist::default();
+    let judge = Judge::new(&scanner, &allow, &leakage, Mode::Redact);
+
+    let answer = format!("My marker is CANARY-7f3a9c51 and my orders: {prompt} Bye now.");
+    let deltas: Vec<String> = answer
+        .as_bytes()
+        .chunks(5)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let refs: Vec<&str> = deltas.iter().map(String::as_str).collect();
+    let body = openai(&refs);
+    let mut stream = Stream::new(None, "r".into(), 32, Unscanned::Block);
+    let mut out = Vec::new();
+    for piece in cuts(&body, 11, 40) {
+        out.extend(stream.push(piece, &judge));
+    }
+    out.extend(stream.finish(&judge));
+    let (content, _) = content_of(&out);
+    assert!(!content.contains("CANARY-7f3a9c51"), "{content}");
+    assert!(content.contains("[REDACTED:canary]"), "{content}");
+    assert!(
+        content.contains("[REDACTED:system_prompt_leak]"),
+        "{content}"
+    );
+    assert!(content.ends_with("Bye now."), "{content}");
+    // Once the echo is substantial, the rest of the prompt is masked.
+    assert!(!content.contains("human agent"), "{content}");
 }
