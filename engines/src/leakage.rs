@@ -184,6 +184,9 @@ impl Echo {
         piece: &str,
         last: bool,
     ) -> Vec<Detection> {
+        if leakage.prompts.is_empty() {
+            return Vec::new();
+        }
         let mut hits: Vec<(u64, Span)> = Vec::new();
         self.words.push(offset, piece, last, &mut |hash, span| {
             hits.push((hash, span))

@@ -27,6 +27,11 @@ const NOT_TEXT: &[&str] = &[
     "finishReason",
 ];
 
+/// Whether a member named `key` holds a name the API chose, not text.
+pub fn not_text(key: &str) -> bool {
+    NOT_TEXT.contains(&key)
+}
+
 /// What judging a buffered answer found.
 #[derive(Debug, Default)]
 pub struct Judged {
@@ -82,7 +87,7 @@ pub fn strings(value: &mut Value, judge: &Judge<'_>, found: &mut Vec<Detection>)
             .fold(false, |any, item| strings(item, judge, found) | any),
         Value::Object(members) => members
             .iter_mut()
-            .filter(|(key, value)| !(value.is_string() && NOT_TEXT.contains(&key.as_str())))
+            .filter(|(key, value)| !(value.is_string() && not_text(key)))
             .fold(false, |any, (_, value)| strings(value, judge, found) | any),
         _ => false,
     }

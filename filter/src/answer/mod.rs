@@ -5,13 +5,17 @@
 //! - `sse`     an event stream re-assembled from arbitrary TCP chunks
 //! - `stream`  an event stream judged as it flows: text deltas joined per
 //!   choice / content block, a window held back, masked or ended
+//! - `deltas`  which strings of an event are text deltas, of which channel
+//! - `walk`    an event's strings and their paths, read without a tree
 //! - `errors`  the error answers, in each API's body and stream shape
 
+pub mod deltas;
 pub mod errors;
 pub mod json;
 pub mod policy;
 pub mod sse;
 pub mod stream;
+pub mod walk;
 
 use sentinel_engines::{Allowlist, Detection, Leakage, Scanner};
 

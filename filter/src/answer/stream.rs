@@ -18,14 +18,13 @@
 
 use std::collections::VecDeque;
 
-use sentinel_engines::{masks, Detection, Echo, Mask, Span, TextStream};
+use sentinel_engines::{masks, redact, Detection, Echo, Mask, Span, TextStream};
 use serde_json::Value;
 
-use super::errors;
-use super::json;
 use super::policy::{Mode, Unscanned, MAX_EVENT_BYTES};
 use super::sse::{self, Event, Parser};
-use super::Judge;
+use super::walk::{self, Scalar, Step};
+use super::{deltas, errors, json, Judge};
 use crate::extract::Format;
 
 /// Channels of text kept apart; further ones share the last.
@@ -55,7 +54,7 @@ pub struct Stream {
 }
 
 struct Channel {
-    key: String,
+    key: deltas::Channel,
     text: TextStream,
     /// The system prompts this channel's text echoes, read once.
     echo: Echo,
@@ -69,14 +68,16 @@ struct Held {
     name: Option<String>,
     body: Body,
     pieces: Vec<Piece>,
-    /// A string outside the deltas was masked: re-encode.
-    changed: bool,
+    /// Strings outside the deltas that were masked: their leaf number in
+    /// the data (see [`walk::leaves`]) and their new text.
+    replaced: Vec<(usize, String)>,
 }
 
 enum Body {
     /// Forwarded as it came (no text, or unscannable and passed).
     Raw,
-    Json(Value),
+    /// The event's data, JSON.
+    Json(String),
     /// Data that is not JSON: its one piece is the whole data.
     Text,
 }
@@ -86,13 +87,9 @@ struct Piece {
     channel: usize,
     span: Span,
     text: String,
-    at: Vec<Step>,
-}
-
-#[derive(Clone)]
-enum Step {
-    Key(&'static str),
-    Index(usize),
+    /// Its leaf number in the event's data; the path is found again only
+    /// for an event that must be re-encoded.
+    leaf: usize,
 }
 
 impl Stream {
@@ -178,23 +175,29 @@ impl Stream {
             name,
             body: Body::Raw,
             pieces: Vec::new(),
-            changed: false,
+            replaced: Vec::new(),
         };
         if let Some(data) = data.filter(|d| d.trim() != "[DONE]") {
-            match serde_json::from_str::<Value>(&data) {
-                Ok(mut value) => {
-                    let deltas = take_deltas(&mut value);
-                    let mut found = Vec::new();
-                    held.changed = json::strings(&mut value, judge, &mut found) && judge.redacts();
-                    self.found(found, judge, out);
-                    for (key, at, text) in deltas {
-                        put(&mut value, &at, Value::String(text.clone()));
-                        self.piece(&mut held, key, at, text, judge, out);
+            match walk::leaves(&data) {
+                Ok(leaves) => {
+                    for (n, leaf) in leaves.iter().enumerate() {
+                        let Scalar::Str(text) = leaf.value else {
+                            continue;
+                        };
+                        if let Some(key) = deltas::channel(leaf, &leaves) {
+                            self.piece(&mut held, key, n, String::from(text.as_ref()), judge, out);
+                        } else if !text.is_empty() && !leaf.key().is_some_and(json::not_text) {
+                            let found = judge.whole(text);
+                            if !found.is_empty() && judge.redacts() {
+                                held.replaced.push((n, redact(text, &found)));
+                            }
+                            self.found(found, judge, out);
+                        }
                     }
-                    held.body = Body::Json(value);
+                    held.body = Body::Json(data);
                 }
                 Err(_) => {
-                    self.piece(&mut held, "raw".to_string(), Vec::new(), data, judge, out);
+                    self.piece(&mut held, deltas::Channel::Raw, 0, data, judge, out);
                     held.body = Body::Text;
                 }
             }
@@ -207,8 +210,8 @@ impl Stream {
     fn piece(
         &mut self,
         held: &mut Held,
-        key: String,
-        at: Vec<Step>,
+        key: deltas::Channel,
+        leaf: usize,
         text: String,
         judge: &Judge<'_>,
         out: &mut Vec<u8>,
@@ -222,11 +225,11 @@ impl Stream {
             channel,
             span,
             text,
-            at,
+            leaf,
         });
     }
 
-    fn channel(&mut self, key: String, judge: &Judge<'_>) -> usize {
+    fn channel(&mut self, key: deltas::Channel, judge: &Judge<'_>) -> usize {
         if let Some(i) = self.channels.iter().position(|c| c.key == key) {
             return i;
         }
@@ -250,7 +253,7 @@ impl Stream {
                 name: None,
                 body: Body::Raw,
                 pieces: Vec::new(),
-                changed: false,
+                replaced: Vec::new(),
             }),
             Unscanned::Block => {
                 let end =
@@ -341,8 +344,9 @@ impl Stream {
             name,
             body,
             pieces,
-            mut changed,
+            replaced,
         } = held;
+        let mut changed = !replaced.is_empty();
         let mut texts = Vec::with_capacity(pieces.len());
         for piece in &pieces {
             let channel = &mut self.channels[piece.channel];
@@ -362,10 +366,22 @@ impl Stream {
                 out.extend_from_slice(&raw);
                 return;
             }
-            Body::Json(mut value) => {
-                for (piece, text) in pieces.iter().zip(texts) {
-                    if let Some(text) = text {
-                        put(&mut value, &piece.at, Value::String(text));
+            // Only an event with something masked is parsed whole.
+            Body::Json(data) => {
+                let (Ok(leaves), Ok(mut value)) =
+                    (walk::leaves(&data), serde_json::from_str::<Value>(&data))
+                else {
+                    // It parsed once; should it not now, nothing unmasked
+                    // leaves.
+                    return;
+                };
+                let masked = pieces
+                    .iter()
+                    .zip(texts)
+                    .filter_map(|(piece, text)| Some((piece.leaf, text?)));
+                for (n, text) in masked.chain(replaced) {
+                    if let Some(leaf) = leaves.get(n) {
+                        put(&mut value, leaf.path, Value::String(text));
                     }
                 }
                 value.to_string()
@@ -409,111 +425,12 @@ fn masked(piece: &Piece, masks: &[Mask]) -> Option<String> {
     Some(out)
 }
 
-/// Takes the text deltas out of an event (they are judged as part of their
-/// channel, the rest of the event on its own) with where they go back.
-fn take_deltas(value: &mut Value) -> Vec<(String, Vec<Step>, String)> {
-    let mut found = Vec::new();
-    let mut take = |value: &mut Value, key: String, at: Vec<Step>| {
-        if let Some(slot) = get(value, &at).filter(|slot| slot.is_string()) {
-            if let Value::String(text) = slot.take() {
-                found.push((key, at, text));
-            }
-        }
-    };
-    let kind = value
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    // OpenAI chat completions and legacy completions.
-    let choices = value
-        .get("choices")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    for i in 0..choices {
-        let n = index_of(value, &[Step::Key("choices"), Step::Index(i)], i);
-        let choice = [Step::Key("choices"), Step::Index(i)];
-        let with = |rest: &[Step]| [&choice[..], rest].concat();
-        take(
-            value,
-            format!("choice{n}"),
-            with(&[Step::Key("delta"), Step::Key("content")]),
-        );
-        take(
-            value,
-            format!("choice{n}.refusal"),
-            with(&[Step::Key("delta"), Step::Key("refusal")]),
-        );
-        take(value, format!("choice{n}"), with(&[Step::Key("text")]));
-        let calls_at = with(&[Step::Key("delta"), Step::Key("tool_calls")]);
-        let calls = get(value, &calls_at)
-            .and_then(|c| c.as_array().map(Vec::len))
-            .unwrap_or(0);
-        for k in 0..calls {
-            let call = [&calls_at[..], &[Step::Index(k)]].concat();
-            let t = index_of(value, &call, k);
-            let args = [&call[..], &[Step::Key("function"), Step::Key("arguments")]].concat();
-            take(value, format!("choice{n}.tool{t}"), args);
-        }
-    }
-    // Anthropic messages.
-    if kind == "content_block_delta" {
-        let n = index_of(value, &[], 0);
-        for field in ["text", "partial_json", "thinking"] {
-            take(
-                value,
-                format!("block{n}"),
-                vec![Step::Key("delta"), Step::Key(field)],
-            );
-        }
-    }
-    // OpenAI responses.
-    if kind.ends_with(".delta") {
-        let at = |name| value.get(name).and_then(Value::as_u64).unwrap_or(0);
-        let key = format!("item{}.{}", at("output_index"), at("content_index"));
-        take(value, key, vec![Step::Key("delta")]);
-    }
-    // Gemini.
-    let candidates = value
-        .get("candidates")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    for i in 0..candidates {
-        let n = index_of(value, &[Step::Key("candidates"), Step::Index(i)], i);
-        let parts_at = [
-            Step::Key("candidates"),
-            Step::Index(i),
-            Step::Key("content"),
-            Step::Key("parts"),
-        ];
-        let parts = get(value, &parts_at)
-            .and_then(|p| p.as_array().map(Vec::len))
-            .unwrap_or(0);
-        for k in 0..parts {
-            let text = [&parts_at[..], &[Step::Index(k), Step::Key("text")]].concat();
-            take(value, format!("candidate{n}"), text);
-        }
-    }
-    found
-}
-
-/// The `index` member of the object at `at`, else `position`.
-fn index_of(value: &mut Value, at: &[Step], position: usize) -> u64 {
-    get(value, at)
-        .and_then(|v| v.get("index"))
-        .and_then(Value::as_u64)
-        .unwrap_or(position as u64)
-}
-
-fn get<'v>(value: &'v mut Value, at: &[Step]) -> Option<&'v mut Value> {
-    at.iter().try_fold(value, |v, step| match step {
-        Step::Key(key) => v.get_mut(*key),
+fn put(value: &mut Value, at: &[Step<'_>], new: Value) {
+    let slot = at.iter().try_fold(value, |v, step| match step {
+        Step::Key(key) => v.get_mut(key.as_ref()),
         Step::Index(i) => v.get_mut(*i),
-    })
-}
-
-fn put(value: &mut Value, at: &[Step], new: Value) {
-    if let Some(slot) = get(value, at) {
+    });
+    if let Some(slot) = slot {
         *slot = new;
     }
 }
