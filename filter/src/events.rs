@@ -49,6 +49,8 @@ impl Request {
 /// What the filter concluded.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision<'a> {
+    /// `request`, or `response` for the model's answer.
+    stage: &'static str,
     verdict: &'static str,
     category: Option<&'a str>,
     risk: f32,
@@ -63,6 +65,7 @@ impl<'a> Decision<'a> {
             Outcome::Monitor { category } => ("monitor", Some(category.as_ref())),
         };
         Decision {
+            stage: "request",
             verdict: name,
             category,
             risk: clamp_risk(verdict.risk_score),
@@ -70,16 +73,41 @@ impl<'a> Decision<'a> {
         }
     }
 
-    /// Whether the decision is a block (or would be, in monitor mode): what
-    /// counts toward a quarantine.
+    /// The model's answer, judged: what was found in it and what became of
+    /// it (`redact`, `block`, `monitor`), or that it could not be judged
+    /// (`unscanned` when passed; `block` with the reason as category when
+    /// refused). Spans are offsets into the string (JSON) or the channel's
+    /// joined text (stream) they came from.
+    pub fn answered(
+        verdict: &'static str,
+        category: Option<&'a str>,
+        found: &'a Verdict,
+    ) -> Decision<'a> {
+        Decision {
+            stage: "response",
+            verdict,
+            category,
+            risk: clamp_risk(found.risk_score),
+            detections: surest(&found.detections),
+        }
+    }
+
+    pub fn is_response(&self) -> bool {
+        self.stage == "response"
+    }
+
+    /// Whether the decision is a block of a request (or would be, in
+    /// monitor mode): what counts toward a quarantine. What the model said
+    /// is not the client's attack.
     pub fn counts_as_block(&self) -> bool {
-        matches!(self.verdict, "block" | "monitor")
+        self.stage == "request" && matches!(self.verdict, "block" | "monitor")
     }
 
     /// A quarantined client's request, refused unscanned: not a new
     /// attack, so it does not extend the quarantine.
     pub fn quarantined() -> Decision<'static> {
         Decision {
+            stage: "request",
             verdict: "quarantined",
             category: Some("quarantined"),
             risk: 0.0,
@@ -91,6 +119,7 @@ impl<'a> Decision<'a> {
     /// (not counted against the limit again).
     pub fn rate_limited() -> Decision<'static> {
         Decision {
+            stage: "request",
             verdict: "rate_limited",
             category: Some("rate_limited"),
             risk: 0.0,
@@ -101,6 +130,7 @@ impl<'a> Decision<'a> {
     /// A body over `max_body_bytes`, refused with 413 unscanned.
     pub fn too_large() -> Decision<'static> {
         Decision {
+            stage: "request",
             verdict: "too_large",
             category: None,
             risk: 0.0,
@@ -285,6 +315,19 @@ mod tests {
     }
 
     #[test]
+    fn a_response_event_names_its_stage_and_never_counts_as_an_attack() {
+        let found = Verdict::from_detections(vec![detection("secrets.aws_access_key_id", 0.9, 3)]);
+        let decision = Decision::answered("redact", Some("aws_access_key"), &found);
+        assert!(decision.is_response());
+        assert!(!decision.counts_as_block());
+        assert!(!Decision::answered("block", Some("email"), &found).counts_as_block());
+        let value = to_json(&decision);
+        assert_eq!(value["stage"], "response");
+        assert_eq!(value["verdict"], "redact");
+        assert_eq!(value["detections"][0]["rule"], "secrets.aws_access_key_id");
+    }
+
+    #[test]
     fn block_event_has_every_field() {
         let verdict = Verdict {
             risk_score: 0.93,
@@ -319,6 +362,7 @@ mod tests {
                 "method": "POST",
                 "authority": "api.example.com",
                 "path": "/v1/chat/completions",
+                "stage": "request",
                 "verdict": "block",
                 "category": "prompt_injection",
                 "risk": 0.93,

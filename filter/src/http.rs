@@ -26,7 +26,7 @@ use crate::usage::Tail;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
-use sentinel_engines::Verdict;
+use sentinel_engines::{Detection, Verdict};
 
 pub struct Filter {
     shared: Rc<Shared>,
@@ -242,6 +242,12 @@ impl Filter {
             .policy
             .quarantine
             .filter(|_| decision.counts_as_block());
+        // An answer's event is not a request: it spends no request budget.
+        let rate_limit = self
+            .shared
+            .policy
+            .rate_limit
+            .filter(|_| !decision.is_response());
         self.shared.record(&Event {
             id: self.shared.next_event_id(),
             request_id: self.request_id(),
@@ -251,7 +257,7 @@ impl Filter {
             mode: self.shared.policy.mode.as_str(),
             text_sha256: texts_hash,
             latency_us: micros_between(started, now),
-            rate_limit: self.shared.policy.rate_limit,
+            rate_limit,
             quarantine,
         });
     }
@@ -304,6 +310,7 @@ impl Filter {
     fn unscanned(&mut self, reason: &str) -> Action {
         self.answer = None;
         self.shared.metrics.answer(Delivery::Unscanned);
+        self.record_answer(Delivery::Unscanned, &[], Some(reason));
         match self.shared.policy.response.unscanned {
             Unscanned::Pass => Action::Continue,
             Unscanned::Block => {
@@ -327,12 +334,12 @@ impl Filter {
         let judged = json::judge(&body, &judge);
         let delivery = Delivery::of(!judged.detections.is_empty(), mode);
         shared.metrics.answer(delivery);
+        self.record_answer(delivery, &judged.detections, None);
         match (delivery, judged.redacted) {
             (Delivery::Blocked, _) => {
-                let category = judged
-                    .detections
-                    .first()
-                    .map_or("unknown", |d| d.category.as_ref());
+                // The most serious finding names the error, as in the event.
+                let found = Verdict::from_detections(judged.detections);
+                let category = found.top_category().unwrap_or("unknown");
                 let reply = errors::blocked(self.format, category, self.request_id());
                 self.reply(reply)
             }
@@ -364,14 +371,44 @@ impl Filter {
         let mut out = stream.push(&chunk, &judge);
         if end_of_stream {
             out.extend(stream.finish(&judge));
-            shared.metrics.answer(stream_delivery(&stream, mode));
-        } else {
+        }
+        // Told once: when the stream ends, or when it was ended early (the
+        // upstream may go on sending for long).
+        if (end_of_stream || stream.blocked.is_some()) && !stream.told {
+            stream.told = true;
+            let delivery = stream_delivery(&stream, mode);
+            shared.metrics.answer(delivery);
+            self.record_answer(delivery, &stream.found, stream.blocked.as_deref());
+        }
+        if !end_of_stream {
             self.answer = Some(Answer::Stream(stream));
         }
         if out != chunk {
             self.set_http_response_body(0, size, &out);
         }
         Action::Continue
+    }
+
+    /// The event of an answer's judging, when there was something to tell:
+    /// findings, or an answer that could not be judged (`reason`).
+    fn record_answer(&self, delivery: Delivery, found: &[Detection], reason: Option<&str>) {
+        if self.request.is_none() {
+            return;
+        }
+        let refused = self.shared.policy.response.unscanned == Unscanned::Block;
+        let verdict = match delivery {
+            Delivery::Clean => return,
+            Delivery::Redacted => "redact",
+            Delivery::Blocked => "block",
+            Delivery::Flagged => "monitor",
+            Delivery::Unscanned if refused => "block",
+            Delivery::Unscanned => "unscanned",
+        };
+        let found = Verdict::from_detections(found.to_vec());
+        let category = reason.or_else(|| found.top_category());
+        let decision = Decision::answered(verdict, category, &found);
+        let now = self.get_current_time();
+        self.record_until(decision, &nothing_scanned(), now, now);
     }
 
     /// Feeds the usage reader (tokens-per-minute limits), when it reads.

@@ -33,6 +33,10 @@ pub struct Event {
     pub method: String,
     pub authority: String,
     pub path: String,
+    /// The request, or the model's answer; filters that predate answers
+    /// send none.
+    #[serde(default)]
+    pub stage: Stage,
     pub verdict: Verdict,
     #[serde(default)]
     pub category: Option<String>,
@@ -119,6 +123,28 @@ pub enum Verdict {
     Quarantined,
     /// Refused because the client is over its rate limit on the route.
     RateLimited,
+    /// An answer delivered with what was found masked.
+    Redact,
+    /// An answer that could not be judged (compressed, too large),
+    /// delivered as the policy allows.
+    Unscanned,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    #[default]
+    Request,
+    Response,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Request => "request",
+            Stage::Response => "response",
+        }
+    }
 }
 
 impl Verdict {
@@ -131,6 +157,8 @@ impl Verdict {
             Verdict::TooLarge => "too_large",
             Verdict::Quarantined => "quarantined",
             Verdict::RateLimited => "rate_limited",
+            Verdict::Redact => "redact",
+            Verdict::Unscanned => "unscanned",
         }
     }
 }

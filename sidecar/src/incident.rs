@@ -15,7 +15,7 @@ pub const PREDICATE: &str = "(verdict <> 'allow' OR jsonb_array_length(detection
 pub const COLUMNS: &str = "id, request_id, client_id,
     (extract(epoch FROM time) * 1000000)::bigint AS time_us, verdict, category,
     risk, mode, method, authority, path, pod, detections::text AS detections,
-    text_sha256, latency_us";
+    text_sha256, latency_us, stage";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Incident {
@@ -39,6 +39,8 @@ pub struct Incident {
     pub detections: Value,
     pub text_sha256: String,
     pub latency_us: i64,
+    /// `request`, or `response` (the model's answer).
+    pub stage: String,
 }
 
 impl Incident {
@@ -61,6 +63,7 @@ impl Incident {
             detections: serde_json::from_str(&detections).context("stored detections")?,
             text_sha256: row.try_get("text_sha256")?,
             latency_us: row.try_get("latency_us")?,
+            stage: row.try_get("stage")?,
         })
     }
 
@@ -92,6 +95,7 @@ impl Incident {
             "request_id": self.request_id,
             "client_id": self.client_id,
             "time": rfc3339::format(self.time_us),
+            "stage": self.stage,
             "verdict": self.verdict,
             "category": self.category(),
             "risk_score": self.risk,
@@ -132,6 +136,7 @@ pub(crate) mod tests {
             ]),
             text_sha256: "ab".repeat(32),
             latency_us: 850,
+            stage: "request".into(),
         }
     }
 
@@ -161,7 +166,8 @@ pub(crate) mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(keys.len(), 12, "{keys:?}");
+        assert_eq!(keys.len(), 13, "{keys:?}");
+        assert_eq!(body["stage"], "request");
         assert!(body.get("id").is_none() && body.get("text_sha256").is_none());
     }
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("migrations/0003_export.sql")),
     (4, include_str!("migrations/0004_verdict_index.sql")),
     (5, include_str!("migrations/0005_recovery.sql")),
+    (6, include_str!("migrations/0006_stage.sql")),
 ];
 
 /// Serializes migrators: several pods may start at once.

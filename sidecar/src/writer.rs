@@ -34,15 +34,16 @@ const FINAL_FLUSH: Duration = Duration::from_secs(10);
 const INSERT: &str = "
 INSERT INTO events (id, request_id, time, client_id, method, authority, path,
                     verdict, category, risk, mode, detections, text_sha256,
-                    latency_us, pod, quarantine)
+                    latency_us, pod, quarantine, stage)
 SELECT id, request_id, timestamptz 'epoch' + time_ms * interval '1 millisecond',
        client_id, method, authority, path, verdict, category, risk, mode,
-       detections, text_sha256, latency_us, pod, quarantine
+       detections, text_sha256, latency_us, pod, quarantine,
+       coalesce(stage, 'request')
 FROM jsonb_to_recordset($1::text::jsonb) AS e(
     id text, request_id text, time_ms bigint, client_id text, method text,
     authority text, path text, verdict text, category text, risk real,
     mode text, detections jsonb, text_sha256 text, latency_us bigint, pod text,
-    quarantine jsonb)
+    quarantine jsonb, stage text)
 ON CONFLICT (id) DO NOTHING";
 
 pub struct Writer {

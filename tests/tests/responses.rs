@@ -208,7 +208,7 @@ fn json_answers_are_masked_in_place_or_replaced_by_an_error() {
     let last = log.requests.back().expect("a request reached the upstream");
     assert_eq!(last.header("accept-encoding"), None);
 
-    // Block: the OpenAI error shape, naming what was found.
+    // Block: the OpenAI error shape, naming the most serious finding.
     let response = ask(
         &client,
         &setup.block.url("/v1/chat/completions"),
@@ -219,7 +219,7 @@ fn json_answers_are_masked_in_place_or_replaced_by_an_error() {
     let error: Value = response.json().expect("an error body");
     assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
     assert_eq!(error["error"]["type"], "sentinel_blocked");
-    assert_eq!(error["error"]["code"], "email");
+    assert_eq!(error["error"]["code"], "aws_access_key");
 
     // A clean answer passes unchanged.
     let clean = [("x-demo-reply", "Paris is the capital of France.")];

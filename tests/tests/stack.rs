@@ -208,6 +208,30 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         .expect("query");
     assert_eq!(texts, "0", "events carry no raw text");
 
+    // An answer that leaks a key is delivered masked, and its event (stage
+    // `response`, same request id) reaches Postgres beside the request's.
+    let response = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-request-id", "leaky-answer-1")
+        .header("x-demo-reply", "The deploy key is AKIAIOSFODNN7EXAMPLE.")
+        .body(chat(BENIGN))
+        .send()
+        .expect("Envoy answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().expect("JSON");
+    assert_eq!(
+        answer["choices"][0]["message"]["content"],
+        "The deploy key is [REDACTED:aws_access_key]."
+    );
+    let row = wait_row(
+        &stack,
+        "SELECT stage || ' ' || verdict || ' ' || category FROM events \
+         WHERE request_id = 'leaky-answer-1' AND stage = 'response'",
+    );
+    assert_eq!(row, "response redact aws_access_key");
+    let before = seen(&stack);
+
     // A body above max_body_bytes gets 413 with a JSON error.
     let huge = chat(&"a harmless sentence. ".repeat(MAX_BODY / 10));
     let response = post(&client, &url, huge);

@@ -51,6 +51,8 @@ pub struct Stream {
     pub blocked: Option<String>,
     /// The upstream ended the body in the middle of an event (dropped).
     pub truncated: bool,
+    /// Its outcome was counted and reported (by the host adapter).
+    pub told: bool,
 }
 
 struct Channel {
@@ -112,6 +114,7 @@ impl Stream {
             unscannable: 0,
             blocked: None,
             truncated: false,
+            told: false,
         }
     }
 

@@ -27,9 +27,10 @@ pub fn ecs(incident: &Incident) -> Value {
         "event": {
             "kind": "alert",
             "category": ["intrusion_detection"],
-            // Monitor mode let the request through.
+            // Monitor mode let the request through; a redacted or unscanned
+            // answer was delivered.
             "type": [match incident.verdict.as_str() {
-                "allow" | "monitor" => "allowed",
+                "allow" | "monitor" | "redact" | "unscanned" => "allowed",
                 _ => "denied",
             }],
             "action": incident.verdict,
@@ -45,6 +46,7 @@ pub fn ecs(incident: &Incident) -> Value {
         "host": { "name": incident.pod },
         "labels": labels,
         "sentinel": {
+            "stage": incident.stage,
             "request_id": incident.request_id,
             "authority": incident.authority,
             "mode": incident.mode,

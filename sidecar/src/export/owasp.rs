@@ -14,7 +14,8 @@
 //! - LLM06 Excessive Agency: tool abuse (shell, path traversal, privilege
 //!   escalation, persistence, secret files): an agent made to use its tools
 //!   against its host.
-//! - LLM07 System Prompt Leakage: prompt leaks.
+//! - LLM07 System Prompt Leakage: prompt leaks asked for, and answers that
+//!   echo a system prompt or carry one of its canaries.
 //! - LLM10 Unbounded Consumption: requests refused as too large (no
 //!   category; see [`label`]) or over a rate limit (`rate_limited`, set by
 //!   the filter rather than an engine).
@@ -51,7 +52,7 @@ pub fn owasp_llm(category: &str) -> &'static str {
         // tool_abuse
         "path_traversal" | "persistence" | "privilege_escalation" | "secret_file_access"
         | "shell_injection" | "tool_abuse" => "LLM06:2025",
-        "prompt_leak" => "LLM07:2025",
+        "prompt_leak" | "system_prompt_leak" | "canary" => "LLM07:2025",
         "rate_limited" => "LLM10:2025",
         _ => UNMAPPED,
     }
@@ -64,6 +65,9 @@ pub fn label(verdict: &str, category: Option<&str>) -> Option<&'static str> {
     match (verdict, category) {
         ("quarantined", _) => None,
         ("too_large", None) => Some("LLM10:2025"),
+        // An answer that could not be read (compressed, too large): no
+        // risk is named, the gap is.
+        ("unscanned", _) => Some(UNMAPPED),
         (_, Some(category)) => Some(owasp_llm(category)),
         (_, None) => Some(UNMAPPED),
     }
