@@ -19,6 +19,9 @@ fn a_short_run_measures_both_envoys_on_every_mix() {
         sizes_kib: vec![4],
         sweep: vec![1],
         more_workers: vec![2],
+        // Eight 4 MiB streams in all with the warm-up: seconds, not minutes.
+        stream_rounds: 1,
+        stream_requests: 2,
         // What `just test` builds.
         profile: "debug",
         ..Options::full(dir.join("run"))
@@ -55,6 +58,14 @@ fn a_short_run_measures_both_envoys_on_every_mix() {
     assert_eq!((c1.connections, c1.workers), (1, 1));
     assert_eq!((w2.connections, w2.workers), (4, 2));
     assert!(report.build_us > 0, "no policy build time");
+    // The streams went through both Envoys in full (a shorter or longer one
+    // fails the run); how fast is not asserted.
+    let streams = report.streams.as_ref().expect("the streams are measured");
+    assert_eq!((streams.requests_with, streams.requests_without), (2, 2));
+    assert!(streams.bytes > 4_000_000, "{streams:?}");
+    assert!(streams.ttfb_p50_us_with > 0 && streams.ttfb_p50_us_without > 0);
+    assert!(streams.ttfb_p50_us_with <= streams.ttfb_p90_us_with);
+    assert!(streams.seconds_mean_with > 0.0 && streams.seconds_mean_without > 0.0);
 
     report::write(&report, &dir, None, "now").unwrap();
     let json: Value =
@@ -76,7 +87,12 @@ fn a_short_run_measures_both_envoys_on_every_mix() {
             "latest.json has no {field}"
         );
     }
+    assert!(
+        json["streams"]["ttfb_p50_us_with"].as_u64().is_some(),
+        "latest.json has no streams"
+    );
     let goals = report::goals(&report);
-    // Ratio, added p50 and p99 at 4 and at 1 connection, memory, build.
-    assert_eq!(goals.len(), 7, "{goals:?}");
+    // Ratio, added p50 and p99 at 4 and at 1 connection, memory, build,
+    // stream TTFB and scanner throughput.
+    assert_eq!(goals.len(), 9, "{goals:?}");
 }

@@ -5,6 +5,7 @@
 //! - [`load`]: the closed-loop load generator that drives each in turn.
 //! - [`pair`]: the two Envoys, and the filter's own stats.
 //! - [`run`]: one run, mix by mix, A B A B; the figures.
+//! - [`streams`]: a 4 MiB event stream's first byte and download, A B A B.
 //! - [`report`]: the goals, the table, `latest.json`, `docs/benchmarks.md`.
 
 pub mod load;
@@ -12,4 +13,5 @@ pub mod mixes;
 pub mod pair;
 pub mod report;
 pub mod run;
+pub mod streams;
 pub mod upstream;

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::load::{self, Load, Outcome};
 use super::mixes::{self, Mix};
 use super::pair::{FilterStats, Pair, STATS_FLUSH};
+use super::streams::{self, StreamFigures};
 use crate::envoy::Envoy;
 use crate::postgres::Postgres;
 use crate::redis_cluster::RedisCluster;
@@ -43,6 +44,10 @@ pub struct Options {
     /// Other worker counts, each a pair of its own measured on `4k_benign`
     /// (`4k_benign_w<n>`): the memory per worker.
     pub more_workers: Vec<u32>,
+    /// Rounds of the streams on the main pair, and requests per side per
+    /// round.
+    pub stream_rounds: u32,
+    pub stream_requests: usize,
 }
 
 impl Options {
@@ -58,6 +63,8 @@ impl Options {
             sizes_kib: vec![1, 4, 16, 64],
             sweep: vec![1, 8, 64],
             more_workers: vec![2],
+            stream_rounds: 3,
+            stream_requests: 10,
         }
     }
 }
@@ -95,14 +102,21 @@ pub struct Report {
     pub build_us: u64,
     pub seconds: f64,
     pub rounds: u32,
+    /// The streamed answers on the main pair.
+    pub streams: Option<StreamFigures>,
 }
 
 impl Report {
-    /// `target/bench/latest.json`: an object keyed by mix name.
+    /// `target/bench/latest.json`: an object keyed by mix name, and the
+    /// streams' figures under `streams`.
     pub fn json(&self) -> Value {
         let mixes: BTreeMap<&str, &Figures> =
             self.mixes.iter().map(|(n, f)| (n.as_str(), f)).collect();
-        json!(mixes)
+        let mut json = json!(mixes);
+        if let (Some(streams), Some(object)) = (&self.streams, json.as_object_mut()) {
+            object.insert("streams".to_string(), json!(streams));
+        }
+        json
     }
 
     pub fn get(&self, name: &str) -> Option<&Figures> {
@@ -145,6 +159,7 @@ pub fn run(opts: &Options) -> Result<Report> {
         build_us: 0,
         seconds: opts.seconds,
         rounds: opts.rounds,
+        streams: None,
     };
     let pair = Pair::start(
         &opts.dir,
@@ -166,6 +181,9 @@ pub fn run(opts: &Options) -> Result<Report> {
         eprintln!("{}", line(&name, &figures));
         report.mixes.push((name, figures));
     }
+    let figures = streams::measure(&pair, opts.stream_rounds, opts.stream_requests)?;
+    eprintln!("{}", stream_line(&figures));
+    report.streams = Some(figures);
     pair.stop();
     for &workers in &opts.more_workers {
         let pair = Pair::start(&opts.dir, workers, upstream.port, sidecar.port, &policy)?;
@@ -286,6 +304,17 @@ fn line(name: &str, f: &Figures) -> String {
         f.p50_us_without,
         f.p99_us_with,
         f.p99_us_without
+    )
+}
+
+/// Progress on stderr for the streams.
+fn stream_line(f: &StreamFigures) -> String {
+    let scanner = f
+        .scanner_mb_per_s
+        .map_or_else(|| "no added time".to_string(), |mb| format!("{mb:.0} MB/s"));
+    format!(
+        "{:<16} ttfb p50 {} / {} us, {:.1} / {:.1} MB/s, scanner {scanner}",
+        "streams", f.ttfb_p50_us_with, f.ttfb_p50_us_without, f.mb_per_s_with, f.mb_per_s_without,
     )
 }
 

@@ -422,6 +422,8 @@ fn bench(when: &str, quick: bool) -> Result<()> {
             sizes_kib: vec![4],
             sweep: Vec::new(),
             more_workers: Vec::new(),
+            stream_rounds: 2,
+            stream_requests: 5,
             ..opts
         };
         page = None;
