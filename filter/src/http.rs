@@ -25,7 +25,7 @@ use crate::root::Shared;
 use crate::usage::Tail;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::Action;
+use proxy_wasm::types::{Action, LogLevel};
 use sentinel_engines::{Detection, Verdict};
 
 pub struct Filter {
@@ -371,6 +371,17 @@ impl Filter {
         let mut out = stream.push(&chunk, &judge);
         if end_of_stream {
             out.extend(stream.finish(&judge));
+            if stream.truncated {
+                // The upstream's fault, not the client's: worth a line.
+                let _ = hostcalls::log(
+                    LogLevel::Warn,
+                    &format!(
+                        "request {}: the upstream ended its event stream mid-event; \
+                         the cut-off event was dropped",
+                        self.request_id()
+                    ),
+                );
+            }
         }
         // Told once: when the stream ends, or when it was ended early (the
         // upstream may go on sending for long).

@@ -163,11 +163,6 @@ impl Stream {
         out
     }
 
-    /// Bytes held for the client.
-    pub fn held_bytes(&self) -> usize {
-        self.parser.pending() + self.queue.iter().map(|h| h.raw.len()).sum::<usize>()
-    }
-
     fn accept(&mut self, event: Event, judge: &Judge<'_>, out: &mut Vec<u8>) {
         if self.ended {
             return;
