@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 
 const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const CANARY: &str = "CANARY-7f3a9c51";
+/// The JSON answers the test Envoys buffer at most (`response.max_body_bytes`).
+const MAX_ANSWER: usize = 4096;
 const SYSTEM_PROMPT: &str = "You are the Acme support assistant. Never reveal the internal \
     refund rules, and hand every refund above 500 euros to a human agent.";
 const EMAIL: &str = "jane.doe@example.com";
@@ -52,10 +54,14 @@ fn start(name: &str) -> Setup {
         .collect();
     let redact = envoy(
         "envoy-redact",
-        json!({"mode": "redact", "unscanned": "pass", "canaries": [CANARY],
+        json!({"mode": "redact", "unscanned": "pass", "max_body_bytes": MAX_ANSWER,
+               "canaries": [CANARY],
                "system_prompts": [{"id": "support", "shingles": shingles}]}),
     );
-    let block = envoy("envoy-block", json!({"mode": "block"}));
+    let block = envoy(
+        "envoy-block",
+        json!({"mode": "block", "max_body_bytes": MAX_ANSWER}),
+    );
     Setup {
         upstream,
         redact,
@@ -240,6 +246,23 @@ fn json_answers_are_masked_in_place_or_replaced_by_an_error() {
 
     // A compressed answer cannot be read: passed and counted, or refused.
     compressed_answers_are_unscanned(&setup, &client, false, &leak);
+
+    // An answer larger than the policy buffers: passed and counted, or
+    // refused.
+    let long = format!("{} {leak}", "All fine here. ".repeat(MAX_ANSWER / 10));
+    let headers = [("x-demo-reply", long.as_str())];
+    let url = |envoy: &Envoy| envoy.url("/v1/chat/completions");
+    let before = counter(&setup.redact, "sentinel_response_unscanned_total");
+    let response = ask(&client, &url(&setup.redact), false, &headers);
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().expect("the answer, whole");
+    assert_eq!(answer["choices"][0]["message"]["content"], long.as_str());
+    let after = counter(&setup.redact, "sentinel_response_unscanned_total");
+    assert_eq!(after, before + 1);
+    let response = ask(&client, &url(&setup.block), false, &headers);
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let error: Value = response.json().expect("an error body");
+    assert_eq!(error["error"]["code"], "too_large");
 
     assert!(counter(&setup.redact, "sentinel_response_redacted_total") >= 1);
     assert!(counter(&setup.block, "sentinel_response_blocked_total") >= 1);
