@@ -115,10 +115,6 @@ impl Leakage {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.canaries.is_none() && self.prompts.is_empty()
-    }
-
     /// Canaries in `text` (exact, case-sensitive).
     pub fn canaries(&self, text: &str) -> Vec<Detection> {
         let Some(canaries) = &self.canaries else {

@@ -62,7 +62,7 @@ pub use leakage::{
 pub use policy::{
     Allowlist, PolicyError, Thresholds, MAX_ALLOWLIST_ENTRIES, MAX_ALLOWLIST_ENTRY_LEN,
 };
-pub use redact::{label, masks, redact, Mask};
+pub use redact::{masks, redact, Mask};
 pub use scanner::{Scanner, ScannerBuilder};
 pub use stream::{TextStream, MAX_RUN};
 pub use verdict::{Decision, Verdict, DEFAULT_BLOCK_THRESHOLD};

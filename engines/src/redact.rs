@@ -12,7 +12,7 @@ pub struct Mask {
 }
 
 /// The text that replaces a value of `category`.
-pub fn label(category: &str) -> String {
+fn label(category: &str) -> String {
     format!("[REDACTED:{category}]")
 }
 

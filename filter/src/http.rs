@@ -322,7 +322,7 @@ impl Filter {
 
     /// The whole JSON answer: delivered, masked in place, or replaced by
     /// an error in the API's shape.
-    fn judge_json(&mut self, size: usize) -> Action {
+    fn judge_json(&mut self, body: &[u8], size: usize) -> Action {
         self.answer = None;
         let shared = Rc::clone(&self.shared);
         let Some(scanner) = &shared.answers else {
@@ -330,8 +330,7 @@ impl Filter {
         };
         let mode = shared.policy.response.mode;
         let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
-        let body = self.get_http_response_body(0, size).unwrap_or_default();
-        let judged = json::judge(&body, &judge);
+        let judged = json::judge(body, &judge);
         let delivery = Delivery::of(!judged.detections.is_empty(), mode);
         shared.metrics.answer(delivery);
         self.record_answer(delivery, &judged.detections, None);
@@ -354,7 +353,7 @@ impl Filter {
     }
 
     /// One chunk of an event stream: what may leave now replaces it.
-    fn judge_chunk(&mut self, size: usize, end_of_stream: bool) -> Action {
+    fn judge_chunk(&mut self, chunk: &[u8], size: usize, end_of_stream: bool) -> Action {
         let Some(Answer::Stream(mut stream)) = self.answer.take() else {
             return Action::Continue;
         };
@@ -364,11 +363,7 @@ impl Filter {
         };
         let mode = shared.policy.response.mode;
         let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
-        let chunk = match size {
-            0 => Vec::new(),
-            size => self.get_http_response_body(0, size).unwrap_or_default(),
-        };
-        let mut out = stream.push(&chunk, &judge);
+        let mut out = stream.push(chunk, &judge);
         if end_of_stream {
             out.extend(stream.finish(&judge));
             if stream.truncated {
@@ -423,11 +418,9 @@ impl Filter {
     }
 
     /// Feeds the usage reader (tokens-per-minute limits), when it reads.
-    fn read_usage(&mut self, size: usize, end_of_stream: bool) {
+    fn read_usage(&mut self, chunk: &[u8], end_of_stream: bool) {
         if let Some(mut tail) = self.usage.take() {
-            if let Some(chunk) = self.get_http_response_body(0, size) {
-                tail.push(&chunk);
-            }
+            tail.push(chunk);
             if end_of_stream {
                 self.report_usage(&tail);
             } else {
@@ -549,25 +542,26 @@ impl HttpContext for Filter {
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let Some(Answer::Json) = self.answer {
+            if body_size > self.shared.policy.response.max_body_bytes {
+                return self.unscanned("too_large");
+            }
+            if !end_of_stream {
+                return Action::Pause;
+            }
+        }
+        // One copy of the body (or of this chunk), for both readers.
+        let wanted = self.answer.is_some() || self.usage.is_some();
+        let body = match body_size {
+            0 => Vec::new(),
+            _ if !wanted => return Action::Continue,
+            size => self.get_http_response_body(0, size).unwrap_or_default(),
+        };
+        self.read_usage(&body, end_of_stream);
         match self.answer {
-            Some(Answer::Json) => {
-                if body_size > self.shared.policy.response.max_body_bytes {
-                    return self.unscanned("too_large");
-                }
-                if !end_of_stream {
-                    return Action::Pause;
-                }
-                self.read_usage(body_size, end_of_stream);
-                self.judge_json(body_size)
-            }
-            Some(Answer::Stream(_)) => {
-                self.read_usage(body_size, end_of_stream);
-                self.judge_chunk(body_size, end_of_stream)
-            }
-            None => {
-                self.read_usage(body_size, end_of_stream);
-                Action::Continue
-            }
+            Some(Answer::Json) => self.judge_json(&body, body_size),
+            Some(Answer::Stream(_)) => self.judge_chunk(&body, body_size, end_of_stream),
+            None => Action::Continue,
         }
     }
 

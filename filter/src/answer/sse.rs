@@ -164,6 +164,7 @@ impl Parser {
     }
 
     /// Bytes held for the incomplete event.
+    #[cfg(test)]
     pub fn pending(&self) -> usize {
         self.buf.len()
     }

@@ -41,13 +41,12 @@ pub struct Stream {
     parser: Parser,
     channels: Vec<Channel>,
     queue: VecDeque<Held>,
-    /// Blocked: everything that follows is dropped.
-    ended: bool,
     /// What was found (the first [`MAX_FINDINGS`]).
     pub found: Vec<Detection>,
     /// Events that could not be judged (larger than [`MAX_EVENT_BYTES`]).
     pub unscannable: u32,
     /// Why the stream was ended early, if it was: a category or a reason.
+    /// Everything that follows is dropped.
     pub blocked: Option<String>,
     /// The upstream ended the body in the middle of an event (dropped).
     pub truncated: bool,
@@ -109,7 +108,6 @@ impl Stream {
             parser: Parser::new(MAX_EVENT_BYTES),
             channels: Vec::new(),
             queue: VecDeque::new(),
-            ended: false,
             found: Vec::new(),
             unscannable: 0,
             blocked: None,
@@ -118,10 +116,14 @@ impl Stream {
         }
     }
 
+    fn ended(&self) -> bool {
+        self.blocked.is_some()
+    }
+
     /// Takes the next chunk of the upstream's body; returns the bytes the
     /// client may have now.
     pub fn push(&mut self, chunk: &[u8], judge: &Judge<'_>) -> Vec<u8> {
-        if self.ended {
+        if self.ended() {
             return Vec::new();
         }
         let mut events = Vec::new();
@@ -142,7 +144,7 @@ impl Stream {
     /// event cut off by the upstream too, as far as it goes).
     pub fn finish(&mut self, judge: &Judge<'_>) -> Vec<u8> {
         let mut out = Vec::new();
-        if self.ended {
+        if self.ended() {
             return out;
         }
         // An event the upstream cut off is not dispatched by SSE clients
@@ -164,7 +166,7 @@ impl Stream {
     }
 
     fn accept(&mut self, event: Event, judge: &Judge<'_>, out: &mut Vec<u8>) {
-        if self.ended {
+        if self.ended() {
             return;
         }
         let Event { raw, name, data } = event;
@@ -200,7 +202,7 @@ impl Stream {
                 }
             }
         }
-        if !self.ended {
+        if !self.ended() {
             self.queue.push_back(held);
         }
     }
@@ -265,7 +267,7 @@ impl Stream {
     /// stream is `finished`).
     fn judge(&mut self, judge: &Judge<'_>, finished: bool, out: &mut Vec<u8>) {
         for i in 0..self.channels.len() {
-            if self.ended {
+            if self.ended() {
                 return;
             }
             let channel = &mut self.channels[i];
@@ -312,7 +314,6 @@ impl Stream {
     }
 
     fn end(&mut self, why: &str, last: Vec<u8>, out: &mut Vec<u8>) {
-        self.ended = true;
         self.blocked = Some(why.to_string());
         self.queue.clear();
         out.extend_from_slice(&last);
