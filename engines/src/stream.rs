@@ -31,6 +31,8 @@ pub struct TextStream {
     base: usize,
     /// Everything before it is judged.
     safe: usize,
+    /// Where the text ended at the last step.
+    judged_to: usize,
     reported: Vec<Span>,
 }
 
@@ -42,6 +44,7 @@ impl TextStream {
             text: String::new(),
             base: 0,
             safe: 0,
+            judged_to: 0,
             reported: Vec::new(),
         }
     }
@@ -70,10 +73,13 @@ impl TextStream {
         }
     }
 
-    /// Whether enough is held that a step would release a window's worth:
-    /// judging more often would scan the same bytes more times.
+    /// Whether enough is held that a step would release a window's worth,
+    /// and a window's worth came since the last step (a run held whole
+    /// is not scanned again for every piece): judging more often would
+    /// scan the same bytes more times.
     pub fn due(&self) -> bool {
-        self.len() - self.safe >= 2 * self.window
+        let len = self.len();
+        len - self.safe >= 2 * self.window && len - self.judged_to >= self.window
     }
 
     /// Judges what is held with `find` (the detections in a text, spans
@@ -87,6 +93,7 @@ impl TextStream {
         finished: bool,
     ) -> Vec<Detection> {
         let end = self.len();
+        self.judged_to = end;
         if self.safe >= end {
             return Vec::new();
         }
@@ -294,6 +301,24 @@ mod tests {
         stream.push(&" more words follow".repeat(4));
         stream.judge(&finder(&scanner, &allow), false);
         assert!(stream.safe() > token_at + 100);
+    }
+
+    #[test]
+    fn a_run_held_whole_is_not_judged_for_every_piece() {
+        let scanner = scanner();
+        let allow = Allowlist::default();
+        let mut stream = TextStream::new(16);
+        stream.push("words before a long token: ");
+        let mut steps = 0;
+        for _ in 0..400 {
+            stream.push("abcd");
+            if stream.due() {
+                stream.judge(&finder(&scanner, &allow), false);
+                steps += 1;
+            }
+        }
+        // 1,600 bytes of one run: a step per window of it, not per piece.
+        assert!((90..=110).contains(&steps), "{steps} steps");
     }
 
     #[test]
