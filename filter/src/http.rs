@@ -26,7 +26,7 @@ use crate::usage::Tail;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, LogLevel};
-use sentinel_engines::{Detection, Verdict};
+use sentinel_engines::Verdict;
 
 pub struct Filter {
     shared: Rc<Shared>,
@@ -310,7 +310,7 @@ impl Filter {
     fn unscanned(&mut self, reason: &str) -> Action {
         self.answer = None;
         self.shared.metrics.answer(Delivery::Unscanned);
-        self.record_answer(Delivery::Unscanned, &[], Some(reason));
+        self.record_answer(Delivery::Unscanned, &Verdict::default(), Some(reason));
         match self.shared.policy.response.unscanned {
             Unscanned::Pass => Action::Continue,
             Unscanned::Block => {
@@ -333,11 +333,11 @@ impl Filter {
         let judged = json::judge(body, &judge);
         let delivery = Delivery::of(!judged.detections.is_empty(), mode);
         shared.metrics.answer(delivery);
-        self.record_answer(delivery, &judged.detections, None);
+        let found = Verdict::from_detections(judged.detections);
+        self.record_answer(delivery, &found, None);
         match (delivery, judged.redacted) {
             (Delivery::Blocked, _) => {
                 // The most serious finding names the error, as in the event.
-                let found = Verdict::from_detections(judged.detections);
                 let category = found.top_category().unwrap_or("unknown");
                 let reply = errors::blocked(self.format, category, self.request_id());
                 self.reply(reply)
@@ -363,6 +363,7 @@ impl Filter {
         };
         let mode = shared.policy.response.mode;
         let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
+        let was_ended = stream.blocked.is_some();
         let mut out = stream.push(chunk, &judge);
         if end_of_stream {
             out.extend(stream.finish(&judge));
@@ -378,13 +379,13 @@ impl Filter {
                 );
             }
         }
-        // Told once: when the stream ends, or when it was ended early (the
-        // upstream may go on sending for long).
-        if (end_of_stream || stream.blocked.is_some()) && !stream.told {
-            stream.told = true;
+        // Told once: when the stream was ended early (the upstream may go
+        // on sending for long), else when it ends.
+        if !was_ended && (end_of_stream || stream.blocked.is_some()) {
             let delivery = stream_delivery(&stream, mode);
             shared.metrics.answer(delivery);
-            self.record_answer(delivery, &stream.found, stream.blocked.as_deref());
+            let found = Verdict::from_detections(stream.found.clone());
+            self.record_answer(delivery, &found, stream.blocked.as_deref());
         }
         if !end_of_stream {
             self.answer = Some(Answer::Stream(stream));
@@ -397,7 +398,7 @@ impl Filter {
 
     /// The event of an answer's judging, when there was something to tell:
     /// findings, or an answer that could not be judged (`reason`).
-    fn record_answer(&self, delivery: Delivery, found: &[Detection], reason: Option<&str>) {
+    fn record_answer(&self, delivery: Delivery, found: &Verdict, reason: Option<&str>) {
         if self.request.is_none() {
             return;
         }
@@ -410,9 +411,8 @@ impl Filter {
             Delivery::Unscanned if refused => "block",
             Delivery::Unscanned => "unscanned",
         };
-        let found = Verdict::from_detections(found.to_vec());
         let category = reason.or_else(|| found.top_category());
-        let decision = Decision::answered(verdict, category, &found);
+        let decision = Decision::answered(verdict, category, found);
         let now = self.get_current_time();
         self.record_until(decision, &nothing_scanned(), now, now);
     }

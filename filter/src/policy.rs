@@ -389,7 +389,7 @@ fn parse_engine_thresholds(
     Ok(thresholds)
 }
 
-fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
+pub(crate) fn parse_engines(names: &[String]) -> Result<Vec<Engine>, String> {
     if names.is_empty() {
         return Err("engines must name at least one engine \
                     (known: injection, jailbreak, pii, secrets, evasion, exfiltration, tool_abuse, code_injection)"
@@ -546,7 +546,7 @@ fn parse_state(raw: RawState) -> Result<Option<StateSync>, String> {
     Ok(Some(state))
 }
 
-fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<u64, String> {
+pub(crate) fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<u64, String> {
     if (min..=max).contains(&value) {
         Ok(value)
     } else {

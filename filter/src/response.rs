@@ -101,6 +101,14 @@ pub fn unavailable(request_id: &str) -> LocalResponse {
 }
 
 fn error_body(message: &str, kind: &str, code: &str, request_id: &str) -> Vec<u8> {
+    openai_error(message, kind, code, request_id)
+        .to_string()
+        .into_bytes()
+}
+
+/// The OpenAI error object, which the filter's own replies and refused
+/// answers of OpenAI-shaped (or unknown) APIs carry.
+pub fn openai_error(message: &str, kind: &str, code: &str, request_id: &str) -> serde_json::Value {
     json!({
         "error": {
             "message": message,
@@ -109,8 +117,6 @@ fn error_body(message: &str, kind: &str, code: &str, request_id: &str) -> Vec<u8
             "request_id": request_id,
         }
     })
-    .to_string()
-    .into_bytes()
 }
 
 /// The request id to echo from an `x-request-id` header value: any bytes

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::sse::encode;
 use crate::decision::VERDICT_HEADER;
 use crate::extract::Format;
-use crate::response::LocalResponse;
+use crate::response::{openai_error, LocalResponse};
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
@@ -138,14 +138,12 @@ impl<'a> Refusal<'a> {
     }
 
     fn openai(&self) -> Value {
-        json!({
-            "error": {
-                "message": self.message,
-                "type": self.kind.error_type(),
-                "code": self.code,
-                "request_id": self.request_id,
-            }
-        })
+        openai_error(
+            &self.message,
+            self.kind.error_type(),
+            self.code,
+            self.request_id,
+        )
     }
 
     /// The Responses API's stream `error` event.

@@ -10,12 +10,12 @@
 //! A `system_prompts` entry is what `sentinel-sidecar fingerprint` prints
 //! for a prompt: its word shingles as 16-digit hex hashes.
 
-use std::str::FromStr;
-
 use std::collections::HashSet;
 
 use sentinel_engines::{CustomRule, Engine, Fingerprint, Leakage, Scanner};
 use serde::Deserialize;
+
+use crate::policy::{bounded, parse_engines};
 
 /// What happens to an answer the engines find something in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -158,23 +158,13 @@ pub fn parse(raw: RawResponse, enforce: bool) -> Result<Response, String> {
         response.mode = mode;
     }
     if let Some(names) = raw.engines {
-        if names.is_empty() {
-            return Err("response.engines must name at least one engine".to_string());
-        }
-        let mut engines = Vec::new();
-        for name in &names {
-            let engine = Engine::from_str(name).map_err(|e| format!("response.engines: {e}"))?;
-            if !engines.contains(&engine) {
-                engines.push(engine);
-            }
-        }
-        response.engines = engines;
+        response.engines = parse_engines(&names).map_err(|e| format!("response.engines: {e}"))?;
     }
     if let Some(n) = raw.max_body_bytes {
-        response.max_body_bytes = bounded("response.max_body_bytes", n, MAX_BODY_BYTES)?;
+        response.max_body_bytes = bounded("response.max_body_bytes", n, MAX_BODY_BYTES)? as usize;
     }
     if let Some(n) = raw.window_bytes {
-        response.window_bytes = bounded("response.window_bytes", n, WINDOW_BYTES)?;
+        response.window_bytes = bounded("response.window_bytes", n, WINDOW_BYTES)? as usize;
     }
     if let Some(unscanned) = raw.unscanned {
         response.unscanned = unscanned;
@@ -223,16 +213,6 @@ fn parse_prompt(raw: RawPrompt) -> Result<Fingerprint, String> {
         id: raw.id,
         shingles,
     })
-}
-
-fn bounded(field: &str, value: u64, (min, max): (u64, u64)) -> Result<usize, String> {
-    if (min..=max).contains(&value) {
-        Ok(value as usize)
-    } else {
-        Err(format!(
-            "{field} must be between {min} and {max}, got {value}"
-        ))
-    }
 }
 
 #[cfg(test)]

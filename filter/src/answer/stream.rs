@@ -50,8 +50,6 @@ pub struct Stream {
     pub blocked: Option<String>,
     /// The upstream ended the body in the middle of an event (dropped).
     pub truncated: bool,
-    /// Its outcome was counted and reported (by the host adapter).
-    pub told: bool,
 }
 
 struct Channel {
@@ -112,7 +110,6 @@ impl Stream {
             unscannable: 0,
             blocked: None,
             truncated: false,
-            told: false,
         }
     }
 
