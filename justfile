@@ -30,6 +30,8 @@ status *args:
 test: setup lint
     {{wasm_build}}
     cargo build -p sentinel-sidecar -p sentinel-stack
+    # Only the last run's directories are kept, to read after a failure (a run leaves gigabytes of data dirs).
+    target/debug/sentinel-stack reap target/it && rm -rf target/it
     # Whatever happens, no test process outlives the run.
     trap 'target/debug/sentinel-stack reap target/it' EXIT; cargo test --workspace 2>&1 | tee target/test.log
     @awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test.log
