@@ -2,7 +2,7 @@
 //! scripted (`x-demo-*` headers, which the filter does not treat specially)
 //! to leak in JSON answers and in event streams cut at random TCP
 //! boundaries, to send malformed streams, to break off mid-event and to
-//! compress what it sends.
+//! compress what it sends; in OpenAI's shapes and in Anthropic's.
 
 use std::io::Read;
 
@@ -72,6 +72,19 @@ fn start(name: &str) -> Setup {
 
 /// A chat request whose answer the upstream scripts with `headers`.
 fn ask(client: &Client, url: &str, stream: bool, headers: &[(&str, &str)]) -> Response {
+    let body = json!({"model": "demo", "stream": stream,
+                      "messages": [{"role": "user", "content": "Tell me something."}]});
+    send(client, url, &body, headers)
+}
+
+/// The same, as an Anthropic messages request.
+fn ask_claude(client: &Client, url: &str, stream: bool, headers: &[(&str, &str)]) -> Response {
+    let body = json!({"model": "claude-demo", "max_tokens": 256, "stream": stream,
+                      "messages": [{"role": "user", "content": "Tell me something."}]});
+    send(client, url, &body, headers)
+}
+
+fn send(client: &Client, url: &str, body: &Value, headers: &[(&str, &str)]) -> Response {
     let mut request = client
         .post(url)
         .header("content-type", "application/json")
@@ -79,8 +92,6 @@ fn ask(client: &Client, url: &str, stream: bool, headers: &[(&str, &str)]) -> Re
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let body = json!({"model": "demo", "stream": stream,
-                      "messages": [{"role": "user", "content": "Tell me something."}]});
     request
         .body(body.to_string())
         .send()
@@ -430,6 +441,105 @@ fn broken_streams_lose_nothing_and_leak_nothing() {
     // A compressed stream cannot be read either (refused before its
     // headers left).
     compressed_answers_are_unscanned(&setup, &client, true, &leak);
+}
+
+#[test]
+fn anthropic_answers_keep_their_shape() {
+    let setup = start("responses-anthropic");
+    let client = http::client();
+    let url = |envoy: &Envoy| envoy.url("/v1/messages");
+    let leak = format!("Sure. Write to {EMAIL}; the key is {KEY}.");
+    let headers = [("x-demo-reply", leak.as_str())];
+
+    // A message: its text block masked, still a valid message.
+    let response = ask_claude(&client, &url(&setup.redact), false, &headers);
+    assert_eq!(response.status(), StatusCode::OK);
+    let length = response.content_length();
+    let body = response.bytes().expect("a body");
+    assert_eq!(length, Some(body.len() as u64));
+    let message: Value = serde_json::from_slice(&body).expect("still JSON");
+    assert_eq!(message["type"], "message");
+    assert_eq!(
+        message["content"][0]["text"],
+        "Sure. Write to [REDACTED:email]; the key is [REDACTED:aws_access_key]."
+    );
+    assert!(message["usage"]["output_tokens"].as_u64().is_some());
+
+    // Block: Anthropic's error shape.
+    let response = ask_claude(&client, &url(&setup.block), false, &headers);
+    let status = response.status();
+    let error: Value = response.json().expect("an error body");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{error}");
+    assert_eq!(error["type"], "error");
+    assert_eq!(error["error"]["type"], "sentinel_blocked");
+    assert_eq!(error["error"]["code"], "aws_access_key");
+
+    // A stream, the key spelled across deltas cut at random TCP boundaries.
+    let filler = "Here is a longer answer, so that the stream flows for a while before it ends. ";
+    let leak = format!(
+        "{}The key is {KEY} and that is all. {filler}",
+        filler.repeat(2)
+    );
+    for seed in ["4", "5"] {
+        let headers = [("x-demo-reply", leak.as_str()), ("x-demo-seed", seed)];
+        let response = ask_claude(&client, &url(&setup.redact), true, &headers);
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.text().expect("the stream");
+        assert!(!body.contains("AKIA"), "seed {seed}: {body}");
+        let (events, text) = named_events(&body);
+        assert_eq!(events.last().map(|(n, _)| n.as_str()), Some("message_stop"));
+        assert!(
+            text.contains("The key is [REDACTED:aws_access_key] and that is all."),
+            "seed {seed}: {text}"
+        );
+
+        // Block: the stream ends with Anthropic's `error` event.
+        let response = ask_claude(&client, &url(&setup.block), true, &headers);
+        let body = response.text().expect("the stream");
+        assert!(!body.contains("AKIA"), "seed {seed}: {body}");
+        let (events, _) = named_events(&body);
+        let (name, data) = events.last().expect("events");
+        assert_eq!(name, "error", "seed {seed}: {body}");
+        assert_eq!(data["type"], "error");
+        assert_eq!(data["error"]["code"], "aws_access_key");
+    }
+
+    // Nothing to find: the upstream's bytes, unchanged.
+    let clean = filler.repeat(3);
+    let headers = [("x-demo-reply", clean.as_str()), ("x-demo-seed", "6")];
+    let direct = ask_claude(&client, &setup.upstream.url("/v1/messages"), true, &headers)
+        .bytes()
+        .expect("the upstream's stream");
+    let via_envoy = ask_claude(&client, &url(&setup.redact), true, &headers)
+        .bytes()
+        .expect("the stream");
+    assert_eq!(via_envoy, direct);
+}
+
+/// The (event name, JSON data) of each event of an Anthropic stream, each
+/// checked to be JSON, and the joined text of its `content_block_delta`s.
+fn named_events(body: &str) -> (Vec<(String, Value)>, String) {
+    assert!(
+        body.ends_with("\n\n"),
+        "the stream ends on an event boundary"
+    );
+    let mut events = Vec::new();
+    let mut text = String::new();
+    for event in body.split("\n\n").filter(|e| !e.is_empty()) {
+        let field = |name: &str| {
+            event
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {event}"))
+        };
+        let data: Value = serde_json::from_str(field("data: "))
+            .unwrap_or_else(|e| panic!("event data is JSON ({e}): {event}"));
+        if let Some(delta) = data["delta"]["text"].as_str() {
+            text += delta;
+        }
+        events.push((field("event: ").to_string(), data));
+    }
+    (events, text)
 }
 
 /// Where each content delta of an OpenAI stream lies in the joined text.

@@ -1,17 +1,26 @@
-//! The demo OpenAI-compatible upstream, so the stack works offline: answers
-//! `POST /v1/chat/completions` with JSON, or with an SSE stream of
-//! `chat.completion.chunk`s when the body says `"stream": true` (plus a final
-//! usage chunk for `"stream_options": {"include_usage": true}`). It records
-//! what it received (`GET /_demo/requests`) so tests can prove that a blocked
-//! request never reached it and a passed one arrived unchanged.
+//! The demo LLM upstream, so the stack works offline. It speaks two APIs,
+//! one module each:
+//! - [`openai`]: `POST /v1/chat/completions`, JSON or an SSE stream of
+//!   `chat.completion.chunk`s (`"stream": true`), with a final usage chunk
+//!   for `"stream_options": {"include_usage": true}`;
+//! - [`anthropic`]: `POST /v1/messages`, JSON or the Messages API's event
+//!   stream (`message_start` ... `content_block_delta` ... `message_stop`).
 //!
-//! Request headers that script the answer (demo only; the filter treats them
-//! like any other header), so curl users and tests can make it leak:
+//! It records what it received (`GET /_demo/requests`) so tests can prove
+//! that a blocked request never reached it and a passed one arrived
+//! unchanged.
+//!
+//! Request headers that script the answer, for both APIs (demo only; the
+//! filter treats them like any other header), so curl users and tests can
+//! make it leak:
 //! - `x-demo-reply: <text>`: the assistant says exactly this; streamed as 1–6 char deltas cut into random 1–40 byte frames.
 //! - `x-demo-seed: <u64>`: makes the delta sizes and frame cuts reproducible (default: the clock; echoed back).
 //! - `x-demo-sse: <base64>`: with `stream: true`, the body is exactly these bytes (cut as above), for malformed streams.
 //! - `x-demo-abort-after: <n>`: with `stream: true`, sends n body bytes (after any gzip), then aborts the connection.
 //! - `x-demo-encoding: gzip`: gzips the body (JSON or SSE) and sets `content-encoding: gzip`.
+
+mod anthropic;
+mod openai;
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -103,7 +112,8 @@ async fn handle(
 ) -> Response {
     record(&log, &method, &uri, &headers, &body);
     match (method, uri.path()) {
-        (Method::POST, "/v1/chat/completions") => chat(&headers, &body),
+        (Method::POST, "/v1/chat/completions") => answer(&headers, &body, openai::answer),
+        (Method::POST, "/v1/messages") => answer(&headers, &body, anthropic::answer),
         (Method::GET, "/v1/models") => Json(json!({
             "object": "list",
             "data": [{"id": "sentinel-demo", "object": "model", "owned_by": "sentinel-mesh"}]
@@ -201,67 +211,81 @@ fn demo_header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>
     }
 }
 
-fn chat(headers: &HeaderMap, body: &Bytes) -> Response {
-    let script = match Script::from_headers(headers) {
-        Ok(script) => script,
-        Err(message) => return error(StatusCode::BAD_REQUEST, &message),
-    };
-    let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return error(StatusCode::BAD_REQUEST, "body is not valid JSON");
-    };
-    let messages = request["messages"].as_array().map_or(0, Vec::len);
-    let model = request["model"]
-        .as_str()
-        .unwrap_or("sentinel-demo")
-        .to_string();
-    let reply = script.reply.clone().unwrap_or_else(|| {
-        format!("Hello from the Sentinel Mesh demo upstream. You sent {messages} message(s).")
-    });
-    let words = reply.split(' ').count();
-    let usage =
-        json!({"prompt_tokens": 10, "completion_tokens": words, "total_tokens": 10 + words});
-    if request["stream"].as_bool() == Some(true) {
-        let include_usage = request["stream_options"]["include_usage"].as_bool() == Some(true);
-        stream(&script, &model, &reply, include_usage.then_some(usage))
-    } else {
-        let answer = json!({
-            "id": "chatcmpl-demo",
-            "object": "chat.completion",
-            "created": 0,
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": reply},
-                "finish_reason": "stop"
-            }],
-            "usage": usage
-        });
-        if !script.gzip {
-            return Json(answer).into_response();
-        }
-        let Ok(gzipped) = gzip_units(vec![Bytes::from(answer.to_string())]) else {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "gzip failed");
-        };
-        Response::builder()
-            .header("content-type", "application/json")
-            .header("content-encoding", "gzip")
-            .body(Body::from(gzipped.concat()))
-            .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "response failed"))
+/// The API's answer to a request that reads well, or a 400 that says what
+/// is wrong with it.
+fn answer(headers: &HeaderMap, body: &Bytes, api: fn(&Ask) -> Response) -> Response {
+    match Ask::read(headers, body) {
+        Ok(ask) => api(&ask),
+        Err(message) => error(StatusCode::BAD_REQUEST, &message),
     }
 }
 
-/// The SSE answer. Without a script: one word per event, one event per
-/// frame. With `x-demo-reply` or `x-demo-sse`: the bytes cut at random
-/// offsets, so the filter sees events and UTF-8 chars split across frames.
-fn stream(script: &Script, model: &str, reply: &str, usage: Option<Value>) -> Response {
+/// What one request asks for, read the same way for both APIs.
+struct Ask {
+    script: Script,
+    request: Value,
+    reply: String,
+}
+
+impl Ask {
+    fn read(headers: &HeaderMap, body: &Bytes) -> Result<Ask, String> {
+        let script = Script::from_headers(headers)?;
+        let request = serde_json::from_slice::<Value>(body)
+            .map_err(|_| "body is not valid JSON".to_string())?;
+        let messages = request["messages"].as_array().map_or(0, Vec::len);
+        let reply = script.reply.clone().unwrap_or_else(|| {
+            format!("Hello from the Sentinel Mesh demo upstream. You sent {messages} message(s).")
+        });
+        Ok(Ask {
+            script,
+            request,
+            reply,
+        })
+    }
+
+    fn model(&self) -> &str {
+        self.request["model"].as_str().unwrap_or("sentinel-demo")
+    }
+
+    fn streaming(&self) -> bool {
+        self.request["stream"].as_bool() == Some(true)
+    }
+
+    /// The reply's length in words, the demo's token count.
+    fn words(&self) -> usize {
+        self.reply.split(' ').count()
+    }
+}
+
+/// A JSON answer, gzipped when the script says so.
+fn json_answer(script: &Script, answer: Value) -> Response {
+    if !script.gzip {
+        return Json(answer).into_response();
+    }
+    let Ok(gzipped) = gzip_units(vec![Bytes::from(answer.to_string())]) else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "gzip failed");
+    };
+    Response::builder()
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(Body::from(gzipped.concat()))
+        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "response failed"))
+}
+
+/// The SSE answer; `events` wraps the reply's deltas in the API's events.
+/// Without a script: one word per delta, one event per frame. With
+/// `x-demo-reply` or `x-demo-sse`: the bytes cut at random offsets, so the
+/// filter sees events and UTF-8 chars split across frames.
+fn stream(ask: &Ask, events: impl FnOnce(Vec<String>) -> Vec<Bytes>) -> Response {
+    let script = &ask.script;
     let mut rng = fastrand::Rng::with_seed(script.seed);
     let scripted = script.reply.is_some() || script.sse.is_some();
     let units = if let Some(sse) = &script.sse {
         vec![Bytes::from(sse.clone())]
     } else if script.reply.is_some() {
-        events(model, small_deltas(reply, &mut rng), usage)
+        events(small_deltas(&ask.reply, &mut rng))
     } else {
-        events(model, words(reply), usage)
+        events(words(&ask.reply))
     };
     let units = if script.gzip {
         match gzip_units(units) {
@@ -317,45 +341,6 @@ fn small_deltas(reply: &str, rng: &mut fastrand::Rng) -> Vec<String> {
         deltas.push(chars.by_ref().take(n).collect());
     }
     deltas
-}
-
-/// The `chat.completion.chunk` events around the deltas, ending in `[DONE]`.
-fn events(model: &str, deltas: Vec<String>, usage: Option<Value>) -> Vec<Bytes> {
-    let chunk = |delta: Value, finish: Value| {
-        let mut event = json!({
-            "id": "chatcmpl-demo",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]
-        });
-        // OpenAI puts `"usage": null` on every chunk once usage is asked for.
-        if usage.is_some() {
-            event["usage"] = Value::Null;
-        }
-        Bytes::from(format!("data: {event}\n\n"))
-    };
-    let mut events = vec![chunk(
-        json!({"role": "assistant", "content": ""}),
-        Value::Null,
-    )];
-    for delta in deltas {
-        events.push(chunk(json!({"content": delta}), Value::Null));
-    }
-    events.push(chunk(json!({}), json!("stop")));
-    if let Some(usage) = usage {
-        let event = json!({
-            "id": "chatcmpl-demo",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": model,
-            "choices": [],
-            "usage": usage
-        });
-        events.push(Bytes::from(format!("data: {event}\n\n")));
-    }
-    events.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    events
 }
 
 /// Gzips the units as one stream, sync-flushing after each so every piece
@@ -476,29 +461,34 @@ mod tests {
 
     use super::*;
 
-    const REPLY: &str = "Sürè, the card is 4111 1111 1111 1111 ✓ — ok?";
+    pub(super) const REPLY: &str = "Sürè, the card is 4111 1111 1111 1111 ✓ — ok?";
 
     /// What came back: status, headers, the data frames as they arrived,
     /// and whether the body failed.
-    struct Answer {
-        status: StatusCode,
-        headers: HeaderMap,
-        frames: Vec<Bytes>,
-        failed: bool,
+    pub(super) struct Answer {
+        pub(super) status: StatusCode,
+        pub(super) headers: HeaderMap,
+        pub(super) frames: Vec<Bytes>,
+        pub(super) failed: bool,
     }
 
     impl Answer {
-        fn body(&self) -> Vec<u8> {
+        pub(super) fn body(&self) -> Vec<u8> {
             self.frames.concat()
         }
 
-        fn text(&self) -> String {
+        pub(super) fn text(&self) -> String {
             String::from_utf8(self.body()).unwrap()
         }
     }
 
     async fn chat(headers: &[(&str, &str)], body: Value) -> Answer {
-        let mut request = Request::post("/v1/chat/completions");
+        post("/v1/chat/completions", headers, body).await
+    }
+
+    /// `body` and `headers` sent to `path` of the demo's router.
+    pub(super) async fn post(path: &str, headers: &[(&str, &str)], body: Value) -> Answer {
+        let mut request = Request::post(path);
         for (name, value) in headers {
             // from_bytes: the reply may be raw UTF-8, as curl would send it.
             request = request.header(*name, HeaderValue::from_bytes(value.as_bytes()).unwrap());
