@@ -20,7 +20,7 @@ use crate::decision::{
 use crate::events::{micros_between, unix_ms, Decision, Event, Request, Usage};
 use crate::extract::{Body, Format};
 use crate::policy::Mode;
-use crate::response::{self, request_id_from_header, LocalResponse};
+use crate::response::{self, request_id_from_header, LocalResponse, To};
 use crate::root::Shared;
 use crate::usage::Tail;
 use proxy_wasm::hostcalls;
@@ -110,7 +110,13 @@ impl Filter {
         );
         match &outcome {
             Outcome::Block { category } => {
-                let reply = response::blocked(category, self.request_id());
+                // The body may name the API where the path did not.
+                let format = body.format(self.format);
+                let to = To {
+                    format,
+                    request_id: self.request_id(),
+                };
+                let reply = response::blocked(category, to);
                 self.reply(reply)
             }
             Outcome::Allow | Outcome::Monitor { .. } => self.forward(verdict.risk_score, &outcome),
@@ -121,7 +127,7 @@ impl Filter {
         let started = self.get_current_time();
         self.shared.metrics.body_too_large();
         self.record(Decision::too_large(), &nothing_scanned(), started);
-        let reply = response::too_large(self.shared.policy.max_body_bytes, self.request_id());
+        let reply = response::too_large(self.shared.policy.max_body_bytes, self.to());
         self.reply(reply)
     }
 
@@ -136,6 +142,14 @@ impl Filter {
     fn reply(&mut self, reply: LocalResponse) -> Action {
         self.replied = true;
         send(self, reply)
+    }
+
+    /// Whom a refusal answers, in the API the request's path names.
+    fn to(&self) -> To<'_> {
+        To {
+            format: self.format,
+            request_id: self.request_id(),
+        }
     }
 
     fn request_id(&self) -> &str {
@@ -472,7 +486,7 @@ impl HttpContext for Filter {
                 Mode::Enforce => {
                     self.shared.metrics.quarantined();
                     self.record(Decision::quarantined(), &nothing_scanned(), started);
-                    let reply = response::quarantined(until_ms, self.request_id());
+                    let reply = response::quarantined(until_ms, self.to());
                     return self.reply(reply);
                 }
                 // Told to the upstream, judged as usual.
@@ -484,7 +498,7 @@ impl HttpContext for Filter {
         if let Some(retry_after_s) = self.limited_for() {
             self.shared.metrics.rate_limited();
             self.record(Decision::rate_limited(), &nothing_scanned(), started);
-            let reply = response::rate_limited(retry_after_s, self.request_id());
+            let reply = response::rate_limited(retry_after_s, self.to());
             return self.reply(reply);
         }
         if end_of_stream {
@@ -583,7 +597,15 @@ impl Context for Unconfigured {}
 impl HttpContext for Unconfigured {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let id = header_request_id(self).unwrap_or_default();
-        send(self, response::unavailable(&id))
+        let format = self
+            .get_http_request_header(":path")
+            .as_deref()
+            .and_then(Format::from_path);
+        let to = To {
+            format,
+            request_id: &id,
+        };
+        send(self, response::unavailable(to))
     }
 }
 

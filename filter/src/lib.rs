@@ -8,8 +8,10 @@
 //! - `decision` verdict + policy -> allow / block / monitor, `x-sentinel-*` tags
 //! - `seen`     verdicts of texts already judged (a conversation's history),
 //!   per VM and configuration
-//! - `response` local replies (403 blocked or quarantined, 413 too large) in
-//!   OpenAI error shape
+//! - `response` local replies (403 blocked or quarantined, 413 too large,
+//!   429 rate limited, 503 unconfigured)
+//! - `refusal`  every refusal's error body in the shape of the client's API
+//!   (OpenAI, Anthropic, Gemini), whole or as a stream's last event
 //! - `client`   client identity (hashed API key, header or source IP) and the
 //!   hash of the scanned texts, for events
 //! - `events`   decision events (`docs/events.md`) and their ids
@@ -37,6 +39,7 @@ pub mod extract;
 pub mod metrics;
 pub mod outbox;
 pub mod policy;
+pub mod refusal;
 pub mod response;
 pub mod seen;
 pub mod usage;

@@ -34,14 +34,10 @@ static PATHS: LazyLock<Vec<JsonPath>> = LazyLock::new(|| {
     .collect()
 });
 
-const FORMATS: [Option<Format>; 6] = [
-    None,
-    Some(Format::OpenAiChat),
-    Some(Format::OpenAiCompletions),
-    Some(Format::OpenAiResponses),
-    Some(Format::Anthropic),
-    Some(Format::Gemini),
-];
+/// Unknown (None) and every format.
+fn formats() -> impl Iterator<Item = Option<Format>> {
+    std::iter::once(None).chain(Format::ALL.map(Some))
+}
 
 /// Fields of the formats the extractor knows, so random JSON reaches its
 /// format-specific paths and not only the fallback.
@@ -227,7 +223,7 @@ fn assert_spans(text: &str, verdict: &Verdict) -> Result<(), TestCaseError> {
 /// the bound and scans every text.
 fn check_body(body: &[u8]) -> Result<(), TestCaseError> {
     let parsed = Body::parse(body);
-    for format in FORMATS {
+    for format in formats() {
         for paths in [&[][..], &PATHS[..]] {
             let texts = parsed.texts(format, paths);
             let total: usize = texts.iter().map(|t| t.len()).sum();

@@ -159,6 +159,8 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
     let anthropic = json!({"model": "claude", "max_tokens": 64,
         "messages": [{"role": "user", "content": [{"type": "text", "text": ATTACK}]}]})
     .to_string();
+    // Each refusal in the shape of the client's API: OpenAI's, or
+    // Anthropic's (`{"type": "error", "error": {...}, "request_id"}`).
     let attacks = [
         (url.clone(), chat(ATTACK)),
         (url.clone(), chat(ATTACK_RU)),
@@ -171,7 +173,12 @@ fn the_filter_judges_real_traffic_and_the_sidecar_reports_its_stores() {
         let response = post(&client, &url, body.clone());
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "blocked: {body}");
         assert_eq!(response.headers()["content-type"], "application/json");
-        let error = error_of(response);
+        let mut body: Value = response.json().expect("error body is JSON");
+        let mut error = body["error"].take();
+        if url.ends_with("/v1/messages") {
+            assert_eq!(body["type"], "error", "Anthropic's shape: {body}");
+            error["request_id"] = body["request_id"].take();
+        }
         assert_eq!(error["type"], "sentinel_blocked");
         assert!(
             !error["code"].as_str().unwrap_or_default().is_empty(),

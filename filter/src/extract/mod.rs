@@ -70,19 +70,22 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order paths are tried.
+    pub const ALL: [Format; 5] = [
+        Format::OpenAiChat,
+        Format::OpenAiCompletions,
+        Format::OpenAiResponses,
+        Format::Anthropic,
+        Format::Gemini,
+    ];
+
     /// The format a request path names (query string ignored), if any.
     pub fn from_path(path: &str) -> Option<Format> {
         let path = path.split(['?', '#']).next().unwrap_or_default();
         let path = path.trim_end_matches('/');
-        [
-            Format::OpenAiChat,
-            Format::OpenAiCompletions,
-            Format::OpenAiResponses,
-            Format::Anthropic,
-            Format::Gemini,
-        ]
-        .into_iter()
-        .find(|format| format.path_matches(path))
+        Format::ALL
+            .into_iter()
+            .find(|format| format.path_matches(path))
     }
 
     /// The format the body's shape suggests, if any.
