@@ -18,7 +18,7 @@ pub struct LocalResponse {
     pub body: Vec<u8>,
 }
 
-const JSON: (&str, &str) = ("content-type", "application/json");
+pub const JSON: (&str, &str) = ("content-type", "application/json");
 
 /// Whose request is refused, and in which API's shape to say so.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +31,7 @@ pub struct To<'a> {
 pub fn blocked(category: &str, to: To) -> LocalResponse {
     let message = format!("Request blocked by Sentinel: {category} detected");
     let refusal = to.refusal(403, "sentinel_blocked", category, message);
-    reply(refusal, to, &[JSON, (VERDICT_HEADER, "block")], None)
+    reply(refusal, to.format, &[JSON, (VERDICT_HEADER, "block")], None)
 }
 
 /// 403 for a client the shared state has quarantined (after repeated
@@ -42,7 +42,7 @@ pub fn quarantined(until_ms: u64, to: To) -> LocalResponse {
          attacks (until {until_ms} ms since the Unix epoch)"
     );
     let refusal = to.refusal(403, "sentinel_blocked", "quarantined", message);
-    reply(refusal, to, &[JSON, (VERDICT_HEADER, "block")], None)
+    reply(refusal, to.format, &[JSON, (VERDICT_HEADER, "block")], None)
 }
 
 /// 429 for a client over the policy's rate limit on this route (counted
@@ -51,14 +51,14 @@ pub fn rate_limited(retry_after_s: u64, to: To) -> LocalResponse {
     let message =
         format!("Rate limit exceeded for this client and route; retry in {retry_after_s} s");
     let refusal = to.refusal(429, "sentinel_rate_limited", "rate_limited", message);
-    reply(refusal, to, &[JSON], Some(retry_after_s))
+    reply(refusal, to.format, &[JSON], Some(retry_after_s))
 }
 
 /// 413: the body is larger than the policy lets the filter buffer.
 pub fn too_large(max_body_bytes: usize, to: To) -> LocalResponse {
     let message = format!("request body exceeds max_body_bytes ({max_body_bytes} bytes)");
     let refusal = to.refusal(413, "sentinel_request_too_large", "body_too_large", message);
-    reply(refusal, to, &[JSON], None)
+    reply(refusal, to.format, &[JSON], None)
 }
 
 /// 503: the filter has no valid policy, so it refuses rather than pass
@@ -66,7 +66,7 @@ pub fn too_large(max_body_bytes: usize, to: To) -> LocalResponse {
 pub fn unavailable(to: To) -> LocalResponse {
     let message = "Sentinel filter is not configured".to_string();
     let refusal = to.refusal(503, "sentinel_unavailable", "not_configured", message);
-    reply(refusal, to, &[JSON], None)
+    reply(refusal, to.format, &[JSON], None)
 }
 
 impl<'a> To<'a> {
@@ -87,9 +87,10 @@ impl<'a> To<'a> {
     }
 }
 
-fn reply(
+/// The local reply that carries `refusal`, in `format`'s shape.
+pub fn reply(
     refusal: Refusal,
-    to: To,
+    format: Option<Format>,
     headers: &'static [(&'static str, &'static str)],
     retry_after_s: Option<u64>,
 ) -> LocalResponse {
@@ -97,7 +98,7 @@ fn reply(
         status: refusal.status,
         headers,
         retry_after_s,
-        body: refusal.body(to.format),
+        body: refusal.body(format),
     }
 }
 

@@ -5,30 +5,24 @@
 use crate::decision::VERDICT_HEADER;
 use crate::extract::Format;
 use crate::refusal::Refusal;
-use crate::response::LocalResponse;
-
-const JSON: (&str, &str) = ("content-type", "application/json");
+use crate::response::{reply, LocalResponse, JSON};
 
 /// 403: the answer (a buffered JSON response) carried `category` and the
 /// policy blocks.
 pub fn blocked(format: Option<Format>, category: &str, request_id: &str) -> LocalResponse {
-    LocalResponse {
-        status: Kind::Blocked.status(),
-        headers: &[JSON, (VERDICT_HEADER, "block")],
-        retry_after_s: None,
-        body: Kind::Blocked.refusal(category, request_id).body(format),
-    }
+    let refusal = Kind::Blocked.refusal(category, request_id);
+    reply(refusal, format, &[JSON, (VERDICT_HEADER, "block")], None)
 }
 
 /// 502: the answer could not be scanned (`reason`, e.g. `compressed`) and
 /// the policy does not pass unscanned answers.
 pub fn unscanned(format: Option<Format>, reason: &str, request_id: &str) -> LocalResponse {
-    LocalResponse {
-        status: Kind::Unscanned.status(),
-        headers: &[JSON],
-        retry_after_s: None,
-        body: Kind::Unscanned.refusal(reason, request_id).body(format),
-    }
+    reply(
+        Kind::Unscanned.refusal(reason, request_id),
+        format,
+        &[JSON],
+        None,
+    )
 }
 
 /// The last SSE bytes of a stream cut because its answer carried
@@ -50,26 +44,21 @@ enum Kind {
 }
 
 impl Kind {
-    fn status(self) -> u32 {
-        match self {
-            Kind::Blocked => 403,
-            Kind::Unscanned => 502,
-        }
-    }
-
     fn refusal<'a>(self, code: &'a str, request_id: &'a str) -> Refusal<'a> {
-        let (error_type, message) = match self {
+        let (status, error_type, message) = match self {
             Kind::Blocked => (
+                403,
                 "sentinel_blocked",
                 format!("Response blocked by Sentinel: {code} detected in the model's answer"),
             ),
             Kind::Unscanned => (
+                502,
                 "sentinel_unscanned",
                 format!("Response withheld by Sentinel: the answer could not be scanned ({code})"),
             ),
         };
         Refusal {
-            status: self.status(),
+            status,
             error_type,
             code,
             message,
