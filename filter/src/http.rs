@@ -10,6 +10,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
+use crate::answer::framing::Framing;
 use crate::answer::policy::{Mode as AnswerMode, Unscanned};
 use crate::answer::stream::Stream;
 use crate::answer::{errors, json, Delivery, Judge};
@@ -282,7 +283,7 @@ impl Filter {
     /// Decides from the answer's headers whether and how it is judged:
     /// JSON is buffered with its headers held (so a redaction can fix
     /// `content-length` and a block can still answer with an error);
-    /// an event stream flows, its headers at once.
+    /// a stream (server-sent events, JSON lines) flows, its headers at once.
     fn start_answer(&mut self) -> Action {
         if self.shared.answers.is_none() {
             return Action::Continue;
@@ -291,8 +292,8 @@ impl Filter {
             .get_http_response_header("content-type")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let stream = kind.contains("text/event-stream");
-        if !stream && !kind.contains("json") {
+        let framing = Framing::of(&kind);
+        if framing.is_none() && !kind.contains("json") {
             return Action::Continue;
         }
         let encoded = self
@@ -301,11 +302,12 @@ impl Filter {
         if encoded {
             return self.unscanned("compressed");
         }
-        if stream {
+        if let Some(framing) = framing {
             // Masks change the length; the stream is chunked anyway.
             self.set_http_response_header("content-length", None);
             let policy = &self.shared.policy.response;
             let stream = Stream::new(
+                framing,
                 self.format,
                 self.request_id().to_string(),
                 policy.window_bytes,

@@ -51,6 +51,20 @@ impl Refusal<'_> {
         }
     }
 
+    /// The last line of a cut NDJSON stream: Ollama's error line, whose
+    /// `error` its clients raise, with the code beside it.
+    pub fn line(&self) -> Vec<u8> {
+        let value = json!({
+            "error": self.message,
+            "type": self.error_type,
+            "code": self.code,
+            "request_id": self.request_id,
+        });
+        let mut out = value.to_string().into_bytes();
+        out.push(b'\n');
+        out
+    }
+
     fn openai(&self) -> Value {
         json!({
             "error": {
@@ -252,6 +266,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ndjson_streams_end_with_one_error_line() {
+        let line = refusal(403, "email", HOSTILE_ID).line();
+        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
+        assert!(line.ends_with(b"\n"));
+        let v = json_of(&line);
+        assert_eq!(v["error"], "refused: email");
+        assert_eq!(v["code"], "email");
+        assert_eq!(v["request_id"], HOSTILE_ID);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Property tests (run by plain `cargo test`): the stream judge never
-//! panics on any event stream cut anywhere, and in monitor mode it never
+//! panics on any stream cut anywhere, read as server-sent events or as
+//! JSON lines, and in monitor mode it never
 //! changes a byte: what leaves is the stream as it came (less an event the
 //! upstream cut off at the end, which SSE clients drop too).
 //!
@@ -13,6 +14,7 @@ use std::sync::LazyLock;
 use proptest::prelude::*;
 use proptest::sample::select;
 use sentinel_engines::{Allowlist, Engine, Leakage, Scanner};
+use sentinel_filter::answer::framing::Framing;
 use sentinel_filter::answer::policy::{Mode, Unscanned};
 use sentinel_filter::answer::stream::Stream;
 use sentinel_filter::answer::Judge;
@@ -79,12 +81,14 @@ fn stream() -> impl Strategy<Value = (Vec<u8>, Vec<usize>)> {
     )
 }
 
-/// What leaves for `body` cut into `cuts` (cycled), judged in `mode`.
-fn run(body: &[u8], cuts: &[usize], mode: Mode) -> Vec<u8> {
+/// What leaves for `body` cut into `cuts` (cycled), read as `framing`
+/// says and judged in `mode`.
+fn run(body: &[u8], cuts: &[usize], mode: Mode, framing: Framing) -> Vec<u8> {
     let allow = Allowlist::default();
     let leakage = Leakage::default();
     let judge = Judge::new(&SCANNER, &allow, &leakage, mode);
-    let mut stream = Stream::new(Some(Format::OpenAiChat), "r".into(), 32, Unscanned::Pass);
+    let format = Some(Format::OpenAiChat);
+    let mut stream = Stream::new(framing, format, "r".into(), 32, Unscanned::Pass);
     let mut out = Vec::new();
     let mut rest = body;
     for &n in cuts.iter().cycle() {
@@ -105,18 +109,26 @@ proptest! {
     #[test]
     fn never_panics_in_any_mode((body, cuts) in stream()) {
         for mode in [Mode::Redact, Mode::Block] {
-            let out = run(&body, &cuts, mode);
-            // What leaves is bounded by what came plus the masks and one
-            // error event.
-            prop_assert!(out.len() <= body.len() * 4 + 1024);
+            for framing in [Framing::Sse, Framing::Lines] {
+                let out = run(&body, &cuts, mode, framing);
+                // What leaves is bounded by what came plus the masks and
+                // one error event.
+                prop_assert!(out.len() <= body.len() * 4 + 1024);
+            }
         }
     }
 
     #[test]
     fn monitor_changes_no_byte((body, cuts) in stream()) {
-        let out = run(&body, &cuts, Mode::Monitor);
+        let out = run(&body, &cuts, Mode::Monitor, Framing::Sse);
         prop_assert!(body.starts_with(&out), "monitor output is the input, or a prefix of it");
         if body.ends_with(b"\n\n") || body.ends_with(b"\r\n\r\n") {
+            prop_assert_eq!(out, body.clone());
+        }
+        // Read as JSON lines, every line is an event; all of them leave.
+        let out = run(&body, &cuts, Mode::Monitor, Framing::Lines);
+        prop_assert!(body.starts_with(&out));
+        if body.ends_with(b"\n") {
             prop_assert_eq!(out, body);
         }
     }

@@ -2,7 +2,8 @@
 //! scripted (`x-demo-*` headers, which the filter does not treat specially)
 //! to leak in JSON answers and in event streams cut at random TCP
 //! boundaries, to send malformed streams, to break off mid-event and to
-//! compress what it sends; in OpenAI's shapes and in Anthropic's.
+//! compress what it sends; in OpenAI's shapes, Anthropic's and Ollama's
+//! (JSON lines).
 
 use std::io::Read;
 
@@ -525,6 +526,78 @@ fn anthropic_answers_keep_their_shape() {
         .bytes()
         .expect("the stream");
     assert_eq!(via_envoy, direct);
+}
+
+#[test]
+fn ollama_json_lines_flow_and_are_judged() {
+    let setup = start("responses-ollama");
+    let client = http::client();
+    let url = |envoy: &Envoy| envoy.url("/api/chat");
+    let ask_ollama = |url: &str, headers: &[(&str, &str)]| {
+        let body = json!({"model": "llama-demo",
+                          "messages": [{"role": "user", "content": "Tell me something."}]});
+        send(&client, url, &body, headers)
+    };
+    let filler = "Here is a longer answer, so that the stream flows for a while before it ends. ";
+    let leak = format!(
+        "{}The key is {KEY} and that is all. {filler}",
+        filler.repeat(2)
+    );
+
+    for seed in ["7", "8"] {
+        let headers = [("x-demo-reply", leak.as_str()), ("x-demo-seed", seed)];
+        let response = ask_ollama(&url(&setup.redact), &headers);
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.text().expect("the stream");
+        assert!(!body.contains("AKIA"), "seed {seed}: {body}");
+        let (lines, text) = json_lines(&body);
+        assert_eq!(lines.last().map(|l| &l["done"]), Some(&json!(true)));
+        assert!(
+            text.contains("The key is [REDACTED:aws_access_key] and that is all."),
+            "seed {seed}: {text}"
+        );
+
+        // Block: the last line is Ollama's error line.
+        let body = ask_ollama(&url(&setup.block), &headers)
+            .text()
+            .expect("the stream");
+        assert!(!body.contains("AKIA"), "seed {seed}: {body}");
+        let (lines, _) = json_lines(&body);
+        let last = lines.last().expect("lines");
+        assert!(last["error"].is_string(), "seed {seed}: {body}");
+        assert_eq!(last["code"], "aws_access_key");
+    }
+
+    // Nothing to find: the upstream's bytes, line by line as they come
+    // (not held to the end, as a JSON answer is).
+    let clean = filler.repeat(5);
+    let headers = [("x-demo-reply", clean.as_str()), ("x-demo-seed", "9")];
+    let direct = ask_ollama(&setup.upstream.url("/api/chat"), &headers)
+        .bytes()
+        .expect("the upstream's stream");
+    let (pieces, complete) = reads(ask_ollama(&url(&setup.redact), &headers));
+    assert!(complete);
+    assert_eq!(pieces.concat(), direct.to_vec(), "bytes unchanged");
+    let first = String::from_utf8_lossy(&pieces[0]).into_owned();
+    assert!(
+        !first.contains("\"done\":true"),
+        "not held to the end: {first}"
+    );
+}
+
+/// The lines of an NDJSON stream, each checked to be JSON, and the joined
+/// `message.content`.
+fn json_lines(body: &str) -> (Vec<Value>, String) {
+    assert!(body.ends_with('\n'), "the stream ends on a line boundary");
+    let lines: Vec<Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a JSON line ({e}): {l}")))
+        .collect();
+    let text = lines
+        .iter()
+        .filter_map(|l| l["message"]["content"].as_str())
+        .collect();
+    (lines, text)
 }
 
 /// The (event name, JSON data) of each event of an Anthropic stream, each

@@ -10,6 +10,8 @@
 //! | OpenAI responses | `delta` of a `*.delta` event | `output_index`, `content_index` |
 //! | Anthropic | `delta.text`, `.partial_json`, `.thinking` of `content_block_delta` | the block's `index` |
 //! | Gemini | `candidates[i].content.parts[k].text` | the candidate's `index` |
+//! | Ollama (JSON lines) | `message.content` (chat), `response` (generate) | one |
+//! | Ollama (JSON lines) | `message.thinking`, `thinking` | one |
 
 use std::borrow::Cow;
 
@@ -31,6 +33,10 @@ pub enum Channel {
     Item(u64, u64),
     /// A Gemini candidate.
     Candidate(u64),
+    /// An Ollama answer's text.
+    Message,
+    /// An Ollama answer's thinking.
+    Thinking,
     /// An event's data that is not JSON.
     Raw,
 }
@@ -74,6 +80,20 @@ pub fn channel(leaf: Leaf<'_, '_>, leaves: &Leaves<'_>) -> Option<Channel> {
                 None
             }
         }
+        // Ollama's lines carry one answer: its text at the top, not in a
+        // list (a message in any other API's event is an object or sits
+        // in `choices`).
+        Some(Step::Key(k)) if k == "message" => {
+            if leaf.at(&[Key("message"), Key("content")]) {
+                Some(Channel::Message)
+            } else if leaf.at(&[Key("message"), Key("thinking")]) {
+                Some(Channel::Thinking)
+            } else {
+                None
+            }
+        }
+        Some(Step::Key(k)) if k == "response" && leaf.path.len() == 1 => Some(Channel::Message),
+        Some(Step::Key(k)) if k == "thinking" && leaf.path.len() == 1 => Some(Channel::Thinking),
         _ => None,
     }
 }
@@ -185,5 +205,22 @@ mod tests {
             channels(gemini),
             pairs(&[(Candidate(0), "Hi"), (Candidate(0), " you")])
         );
+    }
+
+    #[test]
+    fn ollama() {
+        let chat = r#"{"model":"m","created_at":"t","message":{"role":"assistant","content":"Hi","thinking":"hm"},"done":false}"#;
+        assert_eq!(channels(chat), pairs(&[(Message, "Hi"), (Thinking, "hm")]));
+        let generate = r#"{"model":"m","response":"Hi","thinking":"hm","done":false}"#;
+        assert_eq!(
+            channels(generate),
+            pairs(&[(Message, "Hi"), (Thinking, "hm")])
+        );
+        // Other APIs' messages and responses are objects: not deltas.
+        let anthropic =
+            r#"{"type":"message_start","message":{"content":[{"type":"text","text":"x"}]}}"#;
+        assert!(channels(anthropic).is_empty());
+        let responses = r#"{"type":"response.created","response":{"id":"r","status":"x"}}"#;
+        assert!(channels(responses).is_empty());
     }
 }

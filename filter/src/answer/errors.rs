@@ -2,6 +2,7 @@
 //! stream ended by an error event, in the API's own shape
 //! ([`crate::refusal`]).
 
+use super::framing::Framing;
 use crate::decision::VERDICT_HEADER;
 use crate::extract::Format;
 use crate::refusal::Refusal;
@@ -25,16 +26,32 @@ pub fn unscanned(format: Option<Format>, reason: &str, request_id: &str) -> Loca
     )
 }
 
-/// The last SSE bytes of a stream cut because its answer carried
-/// `category`.
-pub fn stream_blocked(format: Option<Format>, category: &str, request_id: &str) -> Vec<u8> {
-    Kind::Blocked.refusal(category, request_id).stream(format)
+/// The last bytes of a stream cut because its answer carried `category`.
+pub fn stream_blocked(
+    framing: Framing,
+    format: Option<Format>,
+    category: &str,
+    request_id: &str,
+) -> Vec<u8> {
+    last_words(framing, format, Kind::Blocked.refusal(category, request_id))
 }
 
-/// The last SSE bytes of a stream cut because its answer could not be
-/// scanned (`reason`).
-pub fn stream_unscanned(format: Option<Format>, reason: &str, request_id: &str) -> Vec<u8> {
-    Kind::Unscanned.refusal(reason, request_id).stream(format)
+/// The last bytes of a stream cut because its answer could not be scanned
+/// (`reason`).
+pub fn stream_unscanned(
+    framing: Framing,
+    format: Option<Format>,
+    reason: &str,
+    request_id: &str,
+) -> Vec<u8> {
+    last_words(framing, format, Kind::Unscanned.refusal(reason, request_id))
+}
+
+fn last_words(framing: Framing, format: Option<Format>, refusal: Refusal) -> Vec<u8> {
+    match framing {
+        Framing::Sse => refusal.stream(format),
+        Framing::Lines => refusal.line(),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -129,9 +146,12 @@ mod tests {
     #[test]
     fn streams_end_with_the_kind_of_refusal() {
         for (stream, kind) in [
-            (stream_blocked(None, "email", "r"), "sentinel_blocked"),
             (
-                stream_unscanned(None, "too_large", "r"),
+                stream_blocked(Framing::Sse, None, "email", "r"),
+                "sentinel_blocked",
+            ),
+            (
+                stream_unscanned(Framing::Sse, None, "too_large", "r"),
                 "sentinel_unscanned",
             ),
         ] {
@@ -140,7 +160,16 @@ mod tests {
             assert_eq!(error["error"]["type"], kind);
             assert_eq!(events[1].data.as_deref(), Some("[DONE]"));
         }
-        let events = events(&stream_blocked(Some(Format::Anthropic), "email", "r"));
+        let events = events(&stream_blocked(
+            Framing::Sse,
+            Some(Format::Anthropic),
+            "email",
+            "r",
+        ));
+        assert_eq!(events[0].name.as_deref(), Some("error"));
+        let line = stream_blocked(Framing::Lines, Some(Format::Anthropic), "email", "r");
+        let error: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(error["type"], "sentinel_blocked");
         assert_eq!(events[0].name.as_deref(), Some("error"));
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! - `policy`  the policy's `response` object
 //! - `json`    a buffered JSON answer: every string judged, masked in place
+//! - `framing` a stream's events: server-sent events or JSON lines
 //! - `sse`     an event stream re-assembled from arbitrary TCP chunks
-//! - `stream`  an event stream judged as it flows: text deltas joined per
+//! - `ndjson`  a JSON-lines stream, likewise
+//! - `stream`  a stream judged as it flows: text deltas joined per
 //!   choice / content block, a window held back, masked or ended
 //! - `deltas`  which strings of an event are text deltas, of which channel
 //! - `walk`    an event's strings and their paths, read without a tree
@@ -11,7 +13,9 @@
 
 pub mod deltas;
 pub mod errors;
+pub mod framing;
 pub mod json;
+pub mod ndjson;
 pub mod policy;
 pub mod sse;
 pub mod stream;

@@ -1,4 +1,6 @@
-//! An event stream (`text/event-stream`) judged as it flows.
+//! A streamed answer judged as it flows: server-sent events
+//! (`text/event-stream`) or JSON lines (`application/x-ndjson`), see
+//! [`Framing`].
 //!
 //! Events are re-assembled from whatever chunks TCP delivers. The text
 //! deltas of an event (OpenAI `choices[].delta.content` and tool-call
@@ -21,8 +23,9 @@ use std::collections::VecDeque;
 use sentinel_engines::{masks, redact, Detection, Echo, Mask, Span, TextStream};
 use serde_json::Value;
 
+use super::framing::{Framing, Reader};
 use super::policy::{Mode, Unscanned, MAX_EVENT_BYTES};
-use super::sse::{self, Event, Parser};
+use super::sse::Event;
 use super::walk::{self, Scalar, Step};
 use super::{deltas, errors, json, Judge};
 use crate::extract::Format;
@@ -34,11 +37,12 @@ const MAX_FINDINGS: usize = 64;
 
 /// One stream's state.
 pub struct Stream {
+    framing: Framing,
     format: Option<Format>,
     request_id: String,
     window: usize,
     unscanned: Unscanned,
-    parser: Parser,
+    reader: Reader,
     channels: Vec<Channel>,
     queue: VecDeque<Held>,
     /// What was found (the first [`MAX_FINDINGS`]).
@@ -93,17 +97,19 @@ struct Piece {
 
 impl Stream {
     pub fn new(
+        framing: Framing,
         format: Option<Format>,
         request_id: String,
         window: usize,
         unscanned: Unscanned,
     ) -> Stream {
         Stream {
+            framing,
             format,
             request_id,
             window,
             unscanned,
-            parser: Parser::new(MAX_EVENT_BYTES),
+            reader: framing.reader(MAX_EVENT_BYTES),
             channels: Vec::new(),
             queue: VecDeque::new(),
             found: Vec::new(),
@@ -124,7 +130,7 @@ impl Stream {
             return Vec::new();
         }
         let mut events = Vec::new();
-        let oversize = self.parser.push(chunk, &mut events).err();
+        let oversize = self.reader.push(chunk, &mut events).err();
         let mut out = Vec::new();
         for event in events {
             self.accept(event, judge, &mut out);
@@ -147,7 +153,7 @@ impl Stream {
         // An event the upstream cut off is not dispatched by SSE clients
         // either; only one whose data is whole (the final blank line
         // missing) is kept.
-        if let Some(tail) = self.parser.finish() {
+        if let Some(tail) = self.reader.finish() {
             let whole = tail.data.as_deref().is_some_and(|d| {
                 d.trim() == "[DONE]" || serde_json::from_str::<serde::de::IgnoredAny>(d).is_ok()
             });
@@ -253,8 +259,12 @@ impl Stream {
                 replaced: Vec::new(),
             }),
             Unscanned::Block => {
-                let end =
-                    errors::stream_unscanned(self.format, "event_too_large", &self.request_id);
+                let end = errors::stream_unscanned(
+                    self.framing,
+                    self.format,
+                    "event_too_large",
+                    &self.request_id,
+                );
                 self.end("event_too_large", end, out);
             }
         }
@@ -305,7 +315,8 @@ impl Stream {
         let room = MAX_FINDINGS.saturating_sub(self.found.len());
         self.found.extend(found.into_iter().take(room));
         if judge.mode() == Mode::Block {
-            let end = errors::stream_blocked(self.format, &category, &self.request_id);
+            let end =
+                errors::stream_blocked(self.framing, self.format, &category, &self.request_id);
             self.end(&category, end, out);
         }
     }
@@ -388,7 +399,7 @@ impl Stream {
                 .map(|(piece, text)| text.unwrap_or(piece.text))
                 .collect(),
         };
-        out.extend_from_slice(&sse::encode(name.as_deref(), &data));
+        out.extend_from_slice(&self.framing.encode(name.as_deref(), &data));
     }
 }
 

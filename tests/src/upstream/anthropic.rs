@@ -12,8 +12,10 @@ const INPUT_TOKENS: usize = 10;
 
 pub(super) fn answer(ask: &Ask) -> Response {
     let output_tokens = ask.words();
-    if ask.streaming() {
-        return stream(ask, |deltas| events(ask.model(), deltas, output_tokens));
+    if ask.streaming(false) {
+        return stream(ask, "text/event-stream", |deltas| {
+            events(ask.model(), deltas, output_tokens)
+        });
     }
     let answer = json!({
         "id": "msg_demo",

@@ -1,25 +1,28 @@
-//! The demo LLM upstream, so the stack works offline. It speaks two APIs,
+//! The demo LLM upstream, so the stack works offline. It speaks three APIs,
 //! one module each:
 //! - [`openai`]: `POST /v1/chat/completions`, JSON or an SSE stream of
 //!   `chat.completion.chunk`s (`"stream": true`), with a final usage chunk
 //!   for `"stream_options": {"include_usage": true}`;
 //! - [`anthropic`]: `POST /v1/messages`, JSON or the Messages API's event
-//!   stream (`message_start` ... `content_block_delta` ... `message_stop`).
+//!   stream (`message_start` ... `content_block_delta` ... `message_stop`);
+//! - [`ollama`]: `POST /api/chat`, JSON or (Ollama's default) a stream of
+//!   JSON lines (`application/x-ndjson`).
 //!
 //! It records what it received (`GET /_demo/requests`) so tests can prove
 //! that a blocked request never reached it and a passed one arrived
 //! unchanged.
 //!
-//! Request headers that script the answer, for both APIs (demo only; the
+//! Request headers that script the answer, for every API (demo only; the
 //! filter treats them like any other header), so curl users and tests can
 //! make it leak:
 //! - `x-demo-reply: <text>`: the assistant says exactly this; streamed as 1–6 char deltas cut into random 1–40 byte frames.
 //! - `x-demo-seed: <u64>`: makes the delta sizes and frame cuts reproducible (default: the clock; echoed back).
-//! - `x-demo-sse: <base64>`: with `stream: true`, the body is exactly these bytes (cut as above), for malformed streams.
-//! - `x-demo-abort-after: <n>`: with `stream: true`, sends n body bytes (after any gzip), then aborts the connection.
-//! - `x-demo-encoding: gzip`: gzips the body (JSON or SSE) and sets `content-encoding: gzip`.
+//! - `x-demo-sse: <base64>`: when streaming, the body is exactly these bytes (cut as above), for malformed streams.
+//! - `x-demo-abort-after: <n>`: when streaming, sends n body bytes (after any gzip), then aborts the connection.
+//! - `x-demo-encoding: gzip`: gzips the body (JSON or stream) and sets `content-encoding: gzip`.
 
 mod anthropic;
+mod ollama;
 mod openai;
 
 use std::collections::VecDeque;
@@ -114,6 +117,7 @@ async fn handle(
     match (method, uri.path()) {
         (Method::POST, "/v1/chat/completions") => answer(&headers, &body, openai::answer),
         (Method::POST, "/v1/messages") => answer(&headers, &body, anthropic::answer),
+        (Method::POST, "/api/chat") => answer(&headers, &body, ollama::answer),
         (Method::GET, "/v1/models") => Json(json!({
             "object": "list",
             "data": [{"id": "sentinel-demo", "object": "model", "owned_by": "sentinel-mesh"}]
@@ -247,8 +251,9 @@ impl Ask {
         self.request["model"].as_str().unwrap_or("sentinel-demo")
     }
 
-    fn streaming(&self) -> bool {
-        self.request["stream"].as_bool() == Some(true)
+    /// Whether the request asks for a stream; `default` when it does not say.
+    fn streaming(&self, default: bool) -> bool {
+        self.request["stream"].as_bool().unwrap_or(default)
     }
 
     /// The reply's length in words, the demo's token count.
@@ -272,11 +277,16 @@ fn json_answer(script: &Script, answer: Value) -> Response {
         .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "response failed"))
 }
 
-/// The SSE answer; `events` wraps the reply's deltas in the API's events.
+/// A streamed answer of type `media`; `events` wraps the reply's deltas
+/// in the API's events.
 /// Without a script: one word per delta, one event per frame. With
 /// `x-demo-reply` or `x-demo-sse`: the bytes cut at random offsets, so the
 /// filter sees events and UTF-8 chars split across frames.
-fn stream(ask: &Ask, events: impl FnOnce(Vec<String>) -> Vec<Bytes>) -> Response {
+fn stream(
+    ask: &Ask,
+    media: &'static str,
+    events: impl FnOnce(Vec<String>) -> Vec<Bytes>,
+) -> Response {
     let script = &ask.script;
     let mut rng = fastrand::Rng::with_seed(script.seed);
     let scripted = script.reply.is_some() || script.sse.is_some();
@@ -303,7 +313,7 @@ fn stream(ask: &Ask, events: impl FnOnce(Vec<String>) -> Vec<Bytes>) -> Response
         (units, Pace::Fixed)
     };
     let mut response = Response::builder()
-        .header("content-type", "text/event-stream")
+        .header("content-type", media)
         .header("cache-control", "no-cache");
     if script.gzip {
         response = response.header("content-encoding", "gzip");

@@ -10,10 +10,12 @@ pub(super) fn answer(ask: &Ask) -> Response {
     let words = ask.words();
     let usage =
         json!({"prompt_tokens": 10, "completion_tokens": words, "total_tokens": 10 + words});
-    if ask.streaming() {
+    if ask.streaming(false) {
         let include_usage = ask.request["stream_options"]["include_usage"].as_bool() == Some(true);
         let usage = include_usage.then_some(usage);
-        return stream(ask, |deltas| events(ask.model(), deltas, usage));
+        return stream(ask, "text/event-stream", |deltas| {
+            events(ask.model(), deltas, usage)
+        });
     }
     let answer = json!({
         "id": "chatcmpl-demo",

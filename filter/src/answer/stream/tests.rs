@@ -1,5 +1,6 @@
 use super::*;
 use crate::answer::policy::Mode;
+use crate::answer::sse::Parser;
 use sentinel_engines::{Allowlist, Engine, Scanner};
 use serde_json::json;
 
@@ -48,11 +49,16 @@ fn cuts(bytes: &[u8], seed: u64, max: usize) -> Vec<&[u8]> {
 
 /// Runs `body` through a stream in the given pieces; returns what the
 /// client gets and the stream.
-fn run(body: &[u8], pieces: &[&[u8]], mode: Mode, window: usize) -> (Vec<u8>, Stream) {
+fn run(pieces: &[&[u8]], mode: Mode, window: usize) -> (Vec<u8>, Stream) {
+    run_framed(Framing::Sse, pieces, mode, window)
+}
+
+fn run_framed(framing: Framing, pieces: &[&[u8]], mode: Mode, window: usize) -> (Vec<u8>, Stream) {
     let scanner = scanner();
     let allow = Allowlist::default();
     let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), mode);
     let mut stream = Stream::new(
+        framing,
         Some(Format::OpenAiChat),
         "req-1".into(),
         window,
@@ -63,7 +69,6 @@ fn run(body: &[u8], pieces: &[&[u8]], mode: Mode, window: usize) -> (Vec<u8>, St
         out.extend(stream.push(piece, &judge));
     }
     out.extend(stream.finish(&judge));
-    let _ = body;
     (out, stream)
 }
 
@@ -91,6 +96,13 @@ fn content_of(sse: &[u8]) -> (String, Vec<Value>) {
 }
 
 fn leaky() -> Vec<u8> {
+    let deltas = leaky_deltas();
+    let refs: Vec<&str> = deltas.iter().map(String::as_str).collect();
+    openai(&refs)
+}
+
+/// An answer that spells a key across 5 deltas, amid prose.
+fn leaky_deltas() -> Vec<String> {
     let filler = "Here is a long and friendly answer that goes on for a while. ";
     let mut deltas: Vec<String> = filler
         .repeat(3)
@@ -104,15 +116,82 @@ fn leaky() -> Vec<u8> {
     }
     deltas.push(" and that is all. ".into());
     deltas.extend(filler.repeat(2).split_inclusive(' ').map(String::from));
-    let refs: Vec<&str> = deltas.iter().map(String::as_str).collect();
-    openai(&refs)
+    deltas
+}
+
+/// An Ollama chat stream: a JSON line per delta, then the `done` line.
+fn ollama(deltas: &[String]) -> Vec<u8> {
+    let line = |content: &str, done: bool| {
+        let mut line = json!({"model": "m", "created_at": "t",
+            "message": {"role": "assistant", "content": content}, "done": done});
+        if done {
+            line["eval_count"] = json!(deltas.len());
+        }
+        format!("{line}\n")
+    };
+    let mut out: String = deltas.iter().map(|d| line(d, false)).collect();
+    out += &line("", true);
+    out.into_bytes()
+}
+
+/// The lines of an NDJSON stream as JSON, and the joined `message.content`.
+fn lines_of(out: &[u8]) -> (Vec<Value>, String) {
+    let text = std::str::from_utf8(out).unwrap();
+    assert!(text.ends_with('\n'), "ends on a line boundary");
+    let values: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let content = values
+        .iter()
+        .filter_map(|v| v["message"]["content"].as_str())
+        .collect();
+    (values, content)
+}
+
+#[test]
+fn ollama_lines_are_judged_like_events() {
+    let body = ollama(&leaky_deltas());
+    for seed in 0..20 {
+        let pieces = cuts(&body, seed, 40);
+        let (out, _) = run_framed(Framing::Lines, &pieces, Mode::Redact, 64);
+        assert!(
+            !String::from_utf8_lossy(&out).contains("AKIA"),
+            "seed {seed}"
+        );
+        let (values, content) = lines_of(&out);
+        assert!(
+            content.contains("The key is [REDACTED:aws_access_key] and that is all."),
+            "{content}"
+        );
+        assert_eq!(values.last().unwrap()["done"], true);
+
+        let (out, stream) = run_framed(Framing::Lines, &pieces, Mode::Block, 64);
+        assert!(
+            !String::from_utf8_lossy(&out).contains("AKIA"),
+            "seed {seed}"
+        );
+        let (values, _) = lines_of(&out);
+        let last = values.last().unwrap();
+        assert_eq!(last["code"], "aws_access_key");
+        assert!(last["error"].is_string(), "Ollama clients raise `error`");
+        assert_eq!(stream.blocked.as_deref(), Some("aws_access_key"));
+    }
+    let clean: Vec<String> = "Paris is lovely in spring, they say. "
+        .repeat(8)
+        .split_inclusive(' ')
+        .map(String::from)
+        .collect();
+    let body = ollama(&clean);
+    let (out, _) = run_framed(Framing::Lines, &cuts(&body, 5, 40), Mode::Redact, 64);
+    assert_eq!(out, body, "a clean stream passes byte for byte");
 }
 
 #[test]
 fn a_key_split_across_deltas_and_chunks_never_reaches_the_client() {
     let body = leaky();
     for seed in 0..40 {
-        let (out, stream) = run(&body, &cuts(&body, seed, 40), Mode::Redact, 64);
+        let (out, stream) = run(&cuts(&body, seed, 40), Mode::Redact, 64);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(!text.contains(KEY), "seed {seed}");
         let (content, events) = content_of(&out);
@@ -132,7 +211,7 @@ fn a_clean_stream_passes_byte_for_byte() {
     let deltas: Vec<&str> = text.split_inclusive(' ').collect();
     let body = openai(&deltas);
     for seed in 0..20 {
-        let (out, stream) = run(&body, &cuts(&body, seed, 40), Mode::Redact, 64);
+        let (out, stream) = run(&cuts(&body, seed, 40), Mode::Redact, 64);
         assert_eq!(out, body, "seed {seed}");
         assert!(stream.found.is_empty());
     }
@@ -143,7 +222,7 @@ fn events_without_text_leave_at_once() {
     let scanner = scanner();
     let allow = Allowlist::default();
     let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
-    let mut stream = Stream::new(None, "r".into(), 64, Unscanned::Block);
+    let mut stream = Stream::new(Framing::Sse, None, "r".into(), 64, Unscanned::Block);
     let first = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
     assert_eq!(stream.push(first, &judge), first.to_vec());
     let text = b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}]}\n\n";
@@ -158,7 +237,7 @@ fn events_without_text_leave_at_once() {
 fn block_ends_the_stream_with_an_error_event() {
     let body = leaky();
     for seed in 0..10 {
-        let (out, stream) = run(&body, &cuts(&body, seed, 40), Mode::Block, 64);
+        let (out, stream) = run(&cuts(&body, seed, 40), Mode::Block, 64);
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(!text.contains(KEY) && !text.contains("AKIA"), "seed {seed}");
         let (_, events) = content_of(&out);
@@ -173,7 +252,7 @@ fn block_ends_the_stream_with_an_error_event() {
 #[test]
 fn monitor_passes_everything_and_counts() {
     let body = leaky();
-    let (out, stream) = run(&body, &cuts(&body, 3, 40), Mode::Monitor, 64);
+    let (out, stream) = run(&cuts(&body, 3, 40), Mode::Monitor, 64);
     assert_eq!(out, body);
     assert_eq!(stream.found.len(), 1);
 }
@@ -192,12 +271,7 @@ fn anthropic_deltas_are_masked() {
         body += &format!("event: content_block_delta\ndata: {event}\n\n");
     }
     body += "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
-    let (out, stream) = run(
-        body.as_bytes(),
-        &cuts(body.as_bytes(), 7, 30),
-        Mode::Redact,
-        32,
-    );
+    let (out, stream) = run(&cuts(body.as_bytes(), 7, 30), Mode::Redact, 32);
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("jane.doe"), "{text}");
     assert!(
@@ -212,7 +286,7 @@ fn anthropic_deltas_are_masked() {
 #[test]
 fn data_that_is_not_json_is_judged_as_text() {
     let body = b"data: plain words then jane.doe@example.com and more\n\n: a comment\n\n";
-    let (out, stream) = run(body, &[&body[..]], Mode::Redact, 32);
+    let (out, stream) = run(&[&body[..]], Mode::Redact, 32);
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.starts_with("data: plain words then [REDACTED:email] and more\n\n"),
@@ -229,7 +303,7 @@ fn an_event_cut_off_by_the_upstream_is_dropped_like_a_client_would() {
     body.extend_from_slice(
         b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"DNN7EXAMPLE\"",
     );
-    let (out, stream) = run(&body, &cuts(&body, 5, 30), Mode::Redact, 32);
+    let (out, stream) = run(&cuts(&body, 5, 30), Mode::Redact, 32);
     let text = String::from_utf8(out.clone()).unwrap();
     assert!(!text.contains("DNN7EXAMPLE"));
     let (content, _) = content_of(&out);
@@ -241,7 +315,7 @@ fn an_event_cut_off_by_the_upstream_is_dropped_like_a_client_would() {
 fn a_last_event_without_its_blank_line_is_kept() {
     let body = openai(&["fine"]);
     let cut = &body[..body.len() - 1];
-    let (out, stream) = run(cut, &[cut], Mode::Redact, 32);
+    let (out, stream) = run(&[cut], Mode::Redact, 32);
     assert_eq!(out, cut);
     assert!(!stream.truncated);
 }
@@ -253,7 +327,13 @@ fn an_oversize_event_is_refused_or_passed_and_counted() {
     let judge = Judge::new(&scanner, &allow, crate::answer::no_leakage(), Mode::Redact);
     let huge = format!("data: {}\n\n", "x".repeat(MAX_EVENT_BYTES + 20_000));
     let pieces: Vec<&[u8]> = huge.as_bytes().chunks(16 * 1024).collect();
-    let mut blocked = Stream::new(Some(Format::OpenAiChat), "r".into(), 64, Unscanned::Block);
+    let mut blocked = Stream::new(
+        Framing::Sse,
+        Some(Format::OpenAiChat),
+        "r".into(),
+        64,
+        Unscanned::Block,
+    );
     let mut out = Vec::new();
     for piece in &pieces {
         out.extend(blocked.push(piece, &judge));
@@ -269,7 +349,13 @@ fn an_oversize_event_is_refused_or_passed_and_counted() {
     assert!(text.ends_with("data: [DONE]\n\n"));
     assert_eq!(blocked.unscannable, 1);
 
-    let mut passed = Stream::new(Some(Format::OpenAiChat), "r".into(), 64, Unscanned::Pass);
+    let mut passed = Stream::new(
+        Framing::Sse,
+        Some(Format::OpenAiChat),
+        "r".into(),
+        64,
+        Unscanned::Pass,
+    );
     let mut out = Vec::new();
     for piece in &pieces {
         out.extend(passed.push(piece, &judge));
@@ -287,7 +373,7 @@ fn tool_call_arguments_are_a_channel_of_their_own() {
             "function": {"arguments": part}}]}}]});
         body += &format!("data: {event}\n\n");
     }
-    let (out, _) = run(body.as_bytes(), &[body.as_bytes()], Mode::Redact, 32);
+    let (out, _) = run(&[body.as_bytes()], Mode::Redact, 32);
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains("jane.d"), "{text}");
     assert!(text.contains("REDACTED:email"), "{text}");
@@ -317,7 +403,7 @@ fn canaries_and_an_echoed_prompt_are_caught_in_flight() {
         .collect();
     let refs: Vec<&str> = deltas.iter().map(String::as_str).collect();
     let body = openai(&refs);
-    let mut stream = Stream::new(None, "r".into(), 32, Unscanned::Block);
+    let mut stream = Stream::new(Framing::Sse, None, "r".into(), 32, Unscanned::Block);
     let mut out = Vec::new();
     for piece in cuts(&body, 11, 40) {
         out.extend(stream.push(piece, &judge));
