@@ -35,12 +35,33 @@ impl Tail {
 /// Tokens of the last usage object in `body`: Gemini's
 /// `usageMetadata.totalTokenCount`, OpenAI's `usage.total_tokens` (or
 /// prompt plus completion), Anthropic's `usage.input_tokens +
-/// output_tokens`.
+/// output_tokens`; or Ollama's counts, which have no object of their own.
 pub fn tokens(body: &[u8]) -> Option<u64> {
     [&b"\"usageMetadata\""[..], &b"\"usage\""[..]]
         .into_iter()
         .find_map(|key| last_object_after(body, key))
         .and_then(|usage| count(&usage))
+        .or_else(|| ollama(body))
+}
+
+/// Ollama's `prompt_eval_count + eval_count`, at the top of its answer or
+/// of its stream's `done` line. Read as the numbers after the last of each
+/// key, since the object may have begun before the tail.
+fn ollama(body: &[u8]) -> Option<u64> {
+    let eval = last_number_after(body, b"\"eval_count\"")?;
+    let prompt = last_number_after(body, b"\"prompt_eval_count\"").unwrap_or(0);
+    Some(prompt.saturating_add(eval))
+}
+
+fn last_number_after(body: &[u8], key: &[u8]) -> Option<u64> {
+    let at = body.windows(key.len()).rposition(|w| w == key)?;
+    let rest = body.get(at + key.len()..)?;
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(rest.get(..digits)?).ok()?.parse().ok()
 }
 
 /// The JSON object that follows the last of the final few occurrences of
@@ -72,8 +93,16 @@ fn count(usage: &Value) -> Option<u64> {
     let field = |name: &str| usage.get(name).and_then(Value::as_u64);
     field("totalTokenCount")
         .or_else(|| field("total_tokens"))
-        .or_else(|| Some(field("prompt_tokens")? + field("completion_tokens").unwrap_or(0)))
-        .or_else(|| Some(field("input_tokens").unwrap_or(0) + field("output_tokens")?))
+        .or_else(|| {
+            Some(field("prompt_tokens")?.saturating_add(field("completion_tokens").unwrap_or(0)))
+        })
+        .or_else(|| {
+            Some(
+                field("input_tokens")
+                    .unwrap_or(0)
+                    .saturating_add(field("output_tokens")?),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -93,6 +122,9 @@ mod tests {
         assert_eq!(tokens(gemini), Some(7));
         let partial = br#"{"usage":{"prompt_tokens":10}}"#;
         assert_eq!(tokens(partial), Some(10));
+        let ollama = br#"{"message":{"content":"hi"},"done":true,
+            "prompt_eval_count":26,"eval_count":290,"eval_duration":4709213000}"#;
+        assert_eq!(tokens(ollama), Some(316));
     }
 
     #[test]
@@ -103,6 +135,9 @@ mod tests {
         assert_eq!(tokens(sse), Some(11));
         let without = b"data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":null}\n\n";
         assert_eq!(tokens(without), None);
+        let lines = b"{\"message\":{\"content\":\"a\"},\"done\":false}\n\
+            {\"message\":{\"content\":\"\"},\"done\":true,\"prompt_eval_count\":9,\"eval_count\":2}\n";
+        assert_eq!(tokens(lines), Some(11));
     }
 
     #[test]
@@ -111,6 +146,13 @@ mod tests {
         assert_eq!(tokens(b"{\"usage\":"), None);
         assert_eq!(tokens(b"{\"usage\":{\"prompt_tokens\":\"many\"}}"), None);
         assert_eq!(tokens(b"not json \"usage\" at all"), None);
+        assert_eq!(tokens(b"{\"eval_count\":\"many\"}"), None);
+        // Counts an upstream made up do not overflow.
+        let huge = format!(
+            "{{\"usage\":{{\"prompt_tokens\":{0},\"completion_tokens\":{0}}}}}",
+            u64::MAX
+        );
+        assert_eq!(tokens(huge.as_bytes()), Some(u64::MAX));
     }
 
     #[test]
