@@ -29,6 +29,7 @@ impl Refusal<'_> {
         let value = match format {
             Some(Format::Anthropic) => self.anthropic(),
             Some(Format::Gemini) => self.gemini(),
+            Some(Format::Ollama) => self.ollama(),
             Some(Format::OpenAiChat | Format::OpenAiCompletions | Format::OpenAiResponses)
             | None => self.openai(),
         };
@@ -48,21 +49,27 @@ impl Refusal<'_> {
             Some(Format::OpenAiResponses) => event(Some("error"), &self.openai_responses()),
             Some(Format::Anthropic) => event(Some("error"), &self.anthropic()),
             Some(Format::Gemini) => event(None, &self.gemini()),
+            // Ollama streams JSON lines, not events.
+            Some(Format::Ollama) => self.line(),
         }
     }
 
-    /// The last line of a cut NDJSON stream: Ollama's error line, whose
-    /// `error` its clients raise, with the code beside it.
+    /// The last line of a cut NDJSON stream: Ollama's error line.
     pub fn line(&self) -> Vec<u8> {
-        let value = json!({
+        let mut out = self.ollama().to_string().into_bytes();
+        out.push(b'\n');
+        out
+    }
+
+    /// Ollama's error: the message as `error`, which its clients raise, the
+    /// code beside it.
+    fn ollama(&self) -> Value {
+        json!({
             "error": self.message,
             "type": self.error_type,
             "code": self.code,
             "request_id": self.request_id,
-        });
-        let mut out = value.to_string().into_bytes();
-        out.push(b'\n');
-        out
+        })
     }
 
     fn openai(&self) -> Value {
@@ -185,6 +192,12 @@ mod tests {
                 v["error"]["message"].clone(),
                 v["error"]["details"][0]["request_id"].clone(),
             ],
+            Some(Format::Ollama) => [
+                v["type"].clone(),
+                v["code"].clone(),
+                v["error"].clone(),
+                v["request_id"].clone(),
+            ],
             _ => [
                 v["error"]["type"].clone(),
                 v["error"]["code"].clone(),
@@ -231,9 +244,14 @@ mod tests {
         assert_eq!(openai["error"].as_object().unwrap().len(), 4);
     }
 
+    /// The formats whose streams are server-sent events.
+    fn sse_formats() -> impl Iterator<Item = Option<Format>> {
+        formats().filter(|f| *f != Some(Format::Ollama))
+    }
+
     #[test]
     fn stream_shapes() {
-        for format in formats() {
+        for format in sse_formats() {
             let stream = refusal(403, "email", "req-3").stream(format);
             assert!(stream.ends_with(b"\n\n"), "{format:?}");
             let events = events(&stream);
@@ -270,13 +288,17 @@ mod tests {
 
     #[test]
     fn ndjson_streams_end_with_one_error_line() {
-        let line = refusal(403, "email", HOSTILE_ID).line();
+        let r = refusal(403, "email", HOSTILE_ID);
+        let line = r.line();
         assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
         assert!(line.ends_with(b"\n"));
         let v = json_of(&line);
         assert_eq!(v["error"], "refused: email");
         assert_eq!(v["code"], "email");
         assert_eq!(v["request_id"], HOSTILE_ID);
+        // Ollama's answers stream as lines; its body is the same object.
+        assert_eq!(r.stream(Some(Format::Ollama)), line);
+        assert_eq!(json_of(&r.body(Some(Format::Ollama))), v);
     }
 
     #[test]
@@ -290,7 +312,7 @@ mod tests {
 
     #[test]
     fn hostile_request_ids_stay_in_one_data_line() {
-        for format in formats() {
+        for format in sse_formats() {
             let stream = refusal(403, "a\"\nb", HOSTILE_ID).stream(format);
             let events = events(&stream);
             let first = &events[0];

@@ -11,6 +11,7 @@
 //! | OpenAI responses | `/responses` | `input` or `instructions` | `openai_responses` |
 //! | Anthropic messages | `/messages`, `/messages/count_tokens` | `messages` with `system` or `tool_use`/`tool_result` blocks | `anthropic` |
 //! | Gemini generateContent | `:generateContent`, `:streamGenerateContent` | `contents` | `gemini` |
+//! | Ollama chat and generate | `/api/chat`, `/api/generate` | (never: its bodies look like OpenAI's) | `ollama` |
 //! | plain text | any body that is not JSON | | [`Body::parse`] |
 //! | policy JSON paths | `text_paths` in the policy | | `paths` |
 //!
@@ -34,6 +35,7 @@
 mod anthropic;
 mod completions;
 mod gemini;
+mod ollama;
 mod openai_chat;
 mod openai_responses;
 mod paths;
@@ -67,16 +69,18 @@ pub enum Format {
     OpenAiResponses,
     Anthropic,
     Gemini,
+    Ollama,
 }
 
 impl Format {
     /// Every format, in the order paths are tried.
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::OpenAiChat,
         Format::OpenAiCompletions,
         Format::OpenAiResponses,
         Format::Anthropic,
         Format::Gemini,
+        Format::Ollama,
     ];
 
     /// The format a request path names (query string ignored), if any.
@@ -108,6 +112,7 @@ impl Format {
             Format::OpenAiResponses => "openai_responses",
             Format::Anthropic => "anthropic",
             Format::Gemini => "gemini",
+            Format::Ollama => "ollama",
         }
     }
 
@@ -118,6 +123,7 @@ impl Format {
             Format::OpenAiResponses => openai_responses::path_matches(path),
             Format::Anthropic => anthropic::path_matches(path),
             Format::Gemini => gemini::path_matches(path),
+            Format::Ollama => ollama::path_matches(path),
         }
     }
 
@@ -128,6 +134,7 @@ impl Format {
             Format::OpenAiResponses => openai_responses::fits(body),
             Format::Anthropic => anthropic::fits(body),
             Format::Gemini => gemini::fits(body),
+            Format::Ollama => ollama::fits(body),
         }
     }
 
@@ -138,6 +145,7 @@ impl Format {
             Format::OpenAiResponses => openai_responses::body_matches(body),
             Format::Anthropic => anthropic::body_matches(body),
             Format::Gemini => gemini::body_matches(body),
+            Format::Ollama => ollama::body_matches(body),
         }
     }
 
@@ -148,6 +156,7 @@ impl Format {
             Format::OpenAiResponses => openai_responses::extract(body, out),
             Format::Anthropic => anthropic::extract(body, out),
             Format::Gemini => gemini::extract(body, out),
+            Format::Ollama => ollama::extract(body, out),
         }
     }
 }

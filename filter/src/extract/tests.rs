@@ -51,6 +51,9 @@ fn format_from_path() {
             "/v1/projects/p/locations/l/publishers/google/models/g:streamGenerateContent?alt=sse",
             Some(Format::Gemini),
         ),
+        ("/api/chat", Some(Format::Ollama)),
+        ("/ollama/api/generate", Some(Format::Ollama)),
+        ("/api/embed", None),
         ("/v1/embeddings", None),
         ("/v1/mymessages", None),
         ("/v1/messages/batches", None),
@@ -632,4 +635,34 @@ fn every_text_slot_is_scanned() {
             );
         }
     }
+}
+
+#[test]
+fn ollama_chat_and_generate() {
+    let chat = json!({"model": "llama3.2", "stream": true, "options": {"temperature": 0.1},
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": ATTACK, "images": ["aGVsbG8="]},
+            {"role": "assistant", "content": "", "thinking": "hm",
+             "tool_calls": [{"function": {"name": "lookup", "arguments": {"q": "order 7"}}}]},
+            {"role": "tool", "content": "done", "tool_name": "lookup"}]})
+    .to_string();
+    let texts = texts_at("/api/chat", &chat);
+    for expected in ["Be brief.", ATTACK, "hm", "order 7", "done"] {
+        assert!(texts.iter().any(|t| t == expected), "{expected}: {texts:?}");
+    }
+    for skipped in ["llama3.2", "aGVsbG8=", "user"] {
+        assert!(!texts.iter().any(|t| t == skipped), "{skipped}: {texts:?}");
+    }
+    let generate = json!({"model": "m", "prompt": ATTACK, "system": "sys", "suffix": "end",
+        "context": [1, 2], "format": {"type": "object"}, "raw": false})
+    .to_string();
+    assert_eq!(
+        sorted(texts_at("/api/generate", &generate)),
+        sorted(vec![ATTACK.into(), "sys".into(), "end".into()])
+    );
+    // By its body alone, an Ollama chat is OpenAI chat.
+    let body = Body::parse(chat.as_bytes());
+    assert_eq!(body.format(None), Some(Format::OpenAiChat));
+    assert_eq!(body.format(Some(Format::Ollama)), Some(Format::Ollama));
 }
