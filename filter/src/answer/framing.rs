@@ -50,6 +50,13 @@ pub enum Reader {
 }
 
 impl Reader {
+    pub fn framing(&self) -> Framing {
+        match self {
+            Reader::Sse(_) => Framing::Sse,
+            Reader::Lines(_) => Framing::Lines,
+        }
+    }
+
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<Event>) -> Result<(), Oversize> {
         match self {
             Reader::Sse(parser) => parser.push(chunk, out),
@@ -94,6 +101,7 @@ mod tests {
             assert_eq!(events[0].data.as_deref(), Some("{\"a\":\"b\"}"));
             assert_eq!(events[0].raw, bytes);
             assert!(reader.finish().is_none());
+            assert_eq!(reader.framing(), framing);
         }
     }
 }

@@ -37,7 +37,6 @@ const MAX_FINDINGS: usize = 64;
 
 /// One stream's state.
 pub struct Stream {
-    framing: Framing,
     format: Option<Format>,
     request_id: String,
     window: usize,
@@ -104,7 +103,6 @@ impl Stream {
         unscanned: Unscanned,
     ) -> Stream {
         Stream {
-            framing,
             format,
             request_id,
             window,
@@ -260,7 +258,7 @@ impl Stream {
             }),
             Unscanned::Block => {
                 let end = errors::stream_unscanned(
-                    self.framing,
+                    self.reader.framing(),
                     self.format,
                     "event_too_large",
                     &self.request_id,
@@ -315,8 +313,12 @@ impl Stream {
         let room = MAX_FINDINGS.saturating_sub(self.found.len());
         self.found.extend(found.into_iter().take(room));
         if judge.mode() == Mode::Block {
-            let end =
-                errors::stream_blocked(self.framing, self.format, &category, &self.request_id);
+            let end = errors::stream_blocked(
+                self.reader.framing(),
+                self.format,
+                &category,
+                &self.request_id,
+            );
             self.end(&category, end, out);
         }
     }
@@ -399,7 +401,8 @@ impl Stream {
                 .map(|(piece, text)| text.unwrap_or(piece.text))
                 .collect(),
         };
-        out.extend_from_slice(&self.framing.encode(name.as_deref(), &data));
+        let framing = self.reader.framing();
+        out.extend_from_slice(&framing.encode(name.as_deref(), &data));
     }
 }
 
