@@ -10,10 +10,9 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 use std::time::SystemTime;
 
-use crate::answer::framing::Framing;
 use crate::answer::policy::{Mode as AnswerMode, Unscanned};
 use crate::answer::stream::Stream;
-use crate::answer::{errors, json, Delivery, Judge};
+use crate::answer::{errors, json, Delivery, Reading};
 use crate::client::{client_id, text_sha256, Hints};
 use crate::decision::{
     decide, is_reserved_header, upstream_headers, verdict_of, Outcome, QUARANTINED_HEADER,
@@ -280,20 +279,12 @@ impl Filter {
 
 /// The response side: the model's answer, judged on its way back.
 impl Filter {
-    /// Decides from the answer's headers whether and how it is judged:
-    /// JSON is buffered with its headers held (so a redaction can fix
-    /// `content-length` and a block can still answer with an error);
-    /// a stream (server-sent events, JSON lines) flows, its headers at once.
-    fn start_answer(&mut self) -> Action {
+    /// Decides from the answer's headers how it is judged: JSON is
+    /// buffered with its headers held (so a redaction can fix
+    /// `content-length` and a block can still answer with an error); a
+    /// stream (server-sent events, JSON lines) flows, its headers at once.
+    fn start_answer(&mut self, reading: Reading) -> Action {
         if self.shared.answers.is_none() {
-            return Action::Continue;
-        }
-        let kind = self
-            .get_http_response_header("content-type")
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let framing = Framing::of(&kind);
-        if framing.is_none() && !kind.contains("json") {
             return Action::Continue;
         }
         let encoded = self
@@ -302,7 +293,7 @@ impl Filter {
         if encoded {
             return self.unscanned("compressed");
         }
-        if let Some(framing) = framing {
+        if let Reading::Stream(framing) = reading {
             // Masks change the length; the stream is chunked anyway.
             self.set_http_response_header("content-length", None);
             let policy = &self.shared.policy.response;
@@ -341,11 +332,10 @@ impl Filter {
     fn judge_json(&mut self, body: &[u8], size: usize) -> Action {
         self.answer = None;
         let shared = Rc::clone(&self.shared);
-        let Some(scanner) = &shared.answers else {
+        let Some(judge) = shared.judge() else {
             return Action::Continue;
         };
-        let mode = shared.policy.response.mode;
-        let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
+        let mode = judge.mode();
         let judged = json::judge(body, &judge);
         let delivery = Delivery::of(!judged.detections.is_empty(), mode);
         shared.metrics.answer(delivery);
@@ -374,11 +364,10 @@ impl Filter {
             return Action::Continue;
         };
         let shared = Rc::clone(&self.shared);
-        let Some(scanner) = &shared.answers else {
+        let Some(judge) = shared.judge() else {
             return Action::Continue;
         };
-        let mode = shared.policy.response.mode;
-        let judge = Judge::new(scanner, &shared.policy.allowlist, &shared.leakage, mode);
+        let mode = judge.mode();
         let was_ended = stream.blocked.is_some();
         let mut out = stream.push(chunk, &judge);
         if end_of_stream {
@@ -538,23 +527,30 @@ impl HttpContext for Filter {
     /// the policy judges answers; under a tokens-per-minute limit, also
     /// read for the tokens it says it used.
     fn on_http_response_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
-        let limited = self
-            .shared
-            .policy
-            .rate_limit
-            .is_some_and(|r| r.tokens_per_minute.is_some());
-        if limited && !self.replied && !end_of_stream && self.request.is_some() {
-            let readable = self
-                .get_http_response_header("content-type")
-                .is_some_and(|t| t.contains("json") || t.contains("event-stream"));
-            if readable {
-                self.usage = Some(Tail::default());
-            }
-        }
         if self.replied || end_of_stream {
             return Action::Continue;
         }
-        self.start_answer()
+        let limited = self.request.is_some()
+            && self
+                .shared
+                .policy
+                .rate_limit
+                .is_some_and(|r| r.tokens_per_minute.is_some());
+        if !limited && self.shared.answers.is_none() {
+            return Action::Continue;
+        }
+        // Read once, for both readers.
+        let kind = self
+            .get_http_response_header("content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let Some(reading) = Reading::of(&kind) else {
+            return Action::Continue;
+        };
+        if limited {
+            self.usage = Some(Tail::default());
+        }
+        self.start_answer(reading)
     }
 
     fn on_http_response_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {

@@ -17,6 +17,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, LogLevel, MapType};
 use sentinel_engines::{Leakage, Scanner};
 
+use crate::answer::Judge;
 use crate::events::{micros_between, unix_ms, EventIds};
 use crate::http::{Filter, Unconfigured};
 use crate::metrics::Metrics;
@@ -44,6 +45,19 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// What judges this configuration's answers; `None` when they are not
+    /// judged.
+    pub fn judge(&self) -> Option<Judge<'_>> {
+        let scanner = self.answers.as_ref()?;
+        let mode = self.policy.response.mode;
+        Some(Judge::new(
+            scanner,
+            &self.policy.allowlist,
+            &self.leakage,
+            mode,
+        ))
+    }
+
     /// An id for a request that came without `x-request-id`.
     pub fn fallback_request_id(&self) -> String {
         let n = self.request_ids.get().wrapping_add(1);

@@ -23,7 +23,27 @@ pub mod walk;
 
 use sentinel_engines::{Allowlist, Detection, Leakage, Scanner};
 
+use framing::Framing;
 use policy::Mode;
+
+/// How an answer is read, by its (lowercase) `content-type`: JSON whole,
+/// a stream as it flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    Whole,
+    Stream(Framing),
+}
+
+impl Reading {
+    /// `None` for what is not read (text, HTML, images, ...).
+    pub fn of(content_type: &str) -> Option<Reading> {
+        match Framing::of(content_type) {
+            Some(framing) => Some(Reading::Stream(framing)),
+            None if content_type.contains("json") => Some(Reading::Whole),
+            None => None,
+        }
+    }
+}
 
 /// What became of one answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,4 +136,25 @@ impl<'a> Judge<'a> {
 pub(crate) fn no_leakage() -> &'static Leakage {
     static NONE: std::sync::OnceLock<Leakage> = std::sync::OnceLock::new();
     NONE.get_or_init(Leakage::default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_by_content_type() {
+        for (kind, reading) in [
+            ("application/json", Some(Reading::Whole)),
+            ("application/json; charset=utf-8", Some(Reading::Whole)),
+            ("text/event-stream", Some(Reading::Stream(Framing::Sse))),
+            (
+                "application/x-ndjson",
+                Some(Reading::Stream(Framing::Lines)),
+            ),
+            ("text/plain", None),
+        ] {
+            assert_eq!(Reading::of(kind), reading, "{kind}");
+        }
+    }
 }
